@@ -1,0 +1,48 @@
+"""All settings in one typed class, read from the environment or `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Unset: the app starts an embedded PostgreSQL under DATA_DIR/postgres.
+    DATABASE_URL: str | None = None
+    DATA_DIR: Path = Path("data")
+
+    LLM_API_BASE: str | None = None
+    GEMINI_API_KEY: SecretStr | None = None
+    OPENAI_API_KEY: SecretStr | None = None
+    LLM_TIMEOUT_SECONDS: float = Field(60.0, gt=0)
+    RETRY_MAX_ATTEMPTS: int = Field(3, ge=1, le=10)
+    RETRY_BACKOFF_FACTOR: float = Field(2.0, ge=0)
+    RETRY_MAX_WAIT_SECONDS: float = Field(60.0, ge=0)
+
+    LOG_LEVEL: str = "INFO"
+    DEBUG: bool = False
+
+    MAX_UPLOAD_MB: float = Field(50.0, gt=0)
+    # How often a worker looks for unfinished tasks nobody runs (after a crash).
+    RESUME_POLL_SECONDS: float = Field(10.0, gt=0)
+    # How often a running task re-reads its status, to see a cancel sent to another worker.
+    CANCEL_POLL_SECONDS: float = Field(1.0, gt=0)
+    # Built dashboard; served at / when the directory exists.
+    FRONTEND_DIR: Path = Path("frontend/out")
+    CORS_ORIGINS: list[str] = []
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.DATA_DIR / "datasets"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.MAX_UPLOAD_MB * 1024 * 1024)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

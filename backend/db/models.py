@@ -1,0 +1,164 @@
+"""Tables. Predictions and failures are rows, so a write is O(1) and a round is stored once."""
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Plain JSON, not JSONB: it keeps the key order of columns and targets as the user wrote them.
+Json = JSON()
+
+TASK_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+ACTIVE_TASK_STATUSES = ("pending", "running")
+SAMPLE_STATUSES = ("pending", "running", "converged", "not_converged", "failed")
+ACTIVE_SAMPLE_STATUSES = ("pending", "running")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: Json, list[Any]: Json}
+
+
+def _now() -> Any:
+    return func.now()
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    # Relative to DATA_DIR; what test_file_path / reference_file_path take.
+    path: Mapped[str] = mapped_column(String(512), unique=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list[Any]] = mapped_column()
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(f"status IN {TASK_STATUSES}", name="status_valid"),
+        CheckConstraint("max_iterations BETWEEN 1 AND 10", name="max_iterations_range"),
+        CheckConstraint(
+            "convergence_threshold >= 0.001 AND convergence_threshold <= 0.1",
+            name="threshold_range",
+        ),
+        CheckConstraint("max_workers BETWEEN 1 AND 20", name="max_workers_range"),
+        CheckConstraint("temperature >= 0 AND temperature <= 2", name="temperature_range"),
+        Index("ix_tasks_created", "created_at"),
+        Index("ix_tasks_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    llm_provider: Mapped[str] = mapped_column(String(32))
+    llm_model: Mapped[str] = mapped_column(String(255))
+    temperature: Mapped[float] = mapped_column(Float)
+    max_iterations: Mapped[int] = mapped_column(Integer)
+    convergence_threshold: Mapped[float] = mapped_column(Float)
+    early_stop: Mapped[bool] = mapped_column(Boolean)
+    max_workers: Mapped[int] = mapped_column(Integer)
+    target_properties: Mapped[list[Any]] = mapped_column()
+    # Everything else the run needs: file paths, columns, top-k. Never an API key.
+    config: Mapped[dict[str, Any]] = mapped_column()
+    total_samples: Mapped[int] = mapped_column(Integer)
+    continue_from_task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="SET NULL"), index=True
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    early_stop_reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=_now(), onupdate=_now()
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Sample(Base):
+    __tablename__ = "samples"
+    __table_args__ = (
+        CheckConstraint(f"status IN {SAMPLE_STATUSES}", name="sample_status_valid"),
+        Index("ix_samples_task_status", "task_id", "status"),
+    )
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    sample_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[str] = mapped_column(String(255))
+    composition: Mapped[dict[str, Any]] = mapped_column()
+    # Known target values from the test file: used only to score, never shown to the model.
+    truth: Mapped[dict[str, Any] | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    iterations_done: Mapped[int] = mapped_column(Integer, default=0)
+    converged_at_iteration: Mapped[int | None] = mapped_column(Integer)
+
+
+class Prediction(Base):
+    __tablename__ = "predictions"
+    __table_args__ = (
+        UniqueConstraint("task_id", "sample_index", "iteration", name="uq_prediction_round"),
+        ForeignKeyConstraint(
+            ["task_id", "sample_index"],
+            ["samples.task_id", "samples.sample_index"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("iteration >= 1", name="iteration_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(Integer)
+    sample_index: Mapped[int] = mapped_column(Integer)
+    iteration: Mapped[int] = mapped_column(Integer)
+    values: Mapped[dict[str, Any]] = mapped_column()
+    raw_response: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # Copied from the task a retry continues, rather than asked again.
+    copied_from_task_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Failure(Base):
+    __tablename__ = "failures"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["task_id", "sample_index"],
+            ["samples.task_id", "samples.sample_index"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_failures_task_sample", "task_id", "sample_index"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(Integer)
+    sample_index: Mapped[int] = mapped_column(Integer)
+    iteration: Mapped[int] = mapped_column(Integer)
+    error_type: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

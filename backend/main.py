@@ -1,0 +1,114 @@
+"""The FastAPI application: `uvicorn backend.main:app`.
+
+Start-up brings up the database (the embedded PostgreSQL when DATABASE_URL is unset), migrates it
+to head, and starts the task runner, which resumes any task a previous process left unfinished.
+"""
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.api import datasets, health, iterative, results, tasks
+from backend.core.config import Settings, get_settings
+from backend.core.errors import install_error_handlers
+from backend.core.logging import configure_logging, request_id_var
+from backend.db.migrate import upgrade_to_head
+from backend.db.session import dispose_engine, init_engine
+from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
+from backend.services.runner import TaskRunner
+
+logger = logging.getLogger("backend")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    engine = init_engine(settings)
+    upgrade_to_head(engine.url.render_as_string(hide_password=False))
+    runner = TaskRunner(settings)
+    app.state.runner = runner
+    await runner.start()
+    logger.info("ready", extra={"database": engine.url.render_as_string(hide_password=True)})
+    try:
+        yield
+    finally:
+        await runner.stop()
+        dispose_engine()
+
+
+def _mount_frontend(app: FastAPI, directory: Path) -> None:
+    """Serve the built dashboard at / with SPA fallback; /api and /docs stay the API's."""
+    root = directory.resolve()
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def frontend(path: str) -> Response:
+        if path.startswith(("api/", "docs", "openapi.json", "redoc")) or path == "api":
+            raise StarletteHTTPException(404, f"no route /{path}")
+        candidate = (root / path).resolve()
+        if path and candidate.is_relative_to(root) and candidate.is_file():
+            return FileResponse(candidate)
+        html = root / f"{path.rstrip('/')}.html"
+        if path and html.resolve().is_relative_to(root) and html.is_file():
+            return FileResponse(html)
+        return FileResponse(root / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    app = FastAPI(
+        title="Iterative property prediction",
+        version=health.VERSION,
+        description="Predict alloy properties with an LLM, round after round, until they converge.",
+        lifespan=lifespan,
+        debug=False,  # tracebacks go to the log, never into a response
+    )
+    app.state.settings = settings
+    install_error_handlers(app, field_bounds(StartRequest, PromptPreviewRequest))
+    if settings.CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+            response.headers["X-Request-ID"] = request_id
+            if settings.DEBUG or response.status_code >= 500:
+                logger.info(
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "path": request.url.path,
+                        "status": response.status_code,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+        finally:
+            request_id_var.reset(token)
+        return response
+
+    for module in (health, datasets, tasks, iterative, results):
+        app.include_router(module.router)
+    if (settings.FRONTEND_DIR / "index.html").is_file():
+        _mount_frontend(app, settings.FRONTEND_DIR)
+    return app
+
+
+app = create_app()

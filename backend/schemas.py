@@ -1,0 +1,245 @@
+"""Request and response bodies of the HTTP API (API.md). Ranges live here, once."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TaskStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+
+
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    task_name: str = Field(min_length=1, max_length=255)
+    task_description: str | None = None
+    test_file_path: str = Field(min_length=1)
+    reference_file_path: str = Field(min_length=1)
+    target_properties: list[str] = Field(min_length=1)
+    llm_provider: str = "baseline"
+    llm_model: str = Field("baseline", min_length=1, max_length=255)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    enable_iteration: bool = True
+    max_iterations: int = Field(5, ge=1, le=10)
+    convergence_threshold: float = Field(0.01, ge=0.001, le=0.1)
+    early_stop: bool = True
+    max_workers: int = Field(5, ge=1, le=20)
+    reference_top_k: int = Field(5, ge=1, le=50)
+    feature_columns: list[str] | None = None
+    id_column: str | None = None
+
+
+class PromptPreviewRequest(StartRequest):
+    sample_index: int = Field(0, ge=0)
+
+
+def field_bounds(*models: type[BaseModel]) -> dict[str, tuple[Any, Any]]:
+    """(low, high) of every range-checked field, for error messages naming both ends."""
+    bounds: dict[str, tuple[Any, Any]] = {}
+    for model in models:
+        for name, info in model.model_fields.items():
+            low = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+            high = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+            if low is not None and high is not None:
+                bounds[name] = (low, high)
+    return bounds
+
+
+class StartResponse(BaseModel):
+    task_id: int
+    task_name: str
+    status: TaskStatus
+    created_at: datetime
+    message: str
+
+
+class TaskOut(BaseModel):
+    task_id: int
+    task_name: str
+    task_description: str | None
+    status: TaskStatus
+    enable_iteration: bool = True
+    llm_provider: str
+    llm_model: str
+    is_baseline: bool
+    provider_label: str
+    target_properties: list[str]
+    max_iterations: int
+    convergence_threshold: float
+    early_stop: bool
+    max_workers: int
+    temperature: float
+    current_iteration: int
+    progress: float
+    converged_samples: int
+    total_samples: int
+    failed_samples: int
+    continue_from_task_id: int | None
+    early_stop_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    error: str | None
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RetryRequest(BaseModel):
+    task_id: int
+    sample_indices: list[int] | None = None
+
+
+class RetryResponse(BaseModel):
+    new_task_id: int
+    original_task_id: int
+    retrying_samples: list[int]
+    message: str
+
+
+class DatasetOut(BaseModel):
+    dataset_id: int
+    path: str
+    filename: str
+    rows: int
+    columns: list[str]
+    column_types: dict[str, Literal["numeric", "text"]]
+    size_bytes: int
+    checksum: str
+    created_at: datetime
+
+
+class DatasetDetail(DatasetOut):
+    preview: list[dict[str, Any]]
+
+
+class DatasetPage(BaseModel):
+    items: list[DatasetOut]
+    total: int
+
+
+class PromptPreview(BaseModel):
+    sample_index: int
+    sample_id: str
+    prompt: str
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    version: str
+
+
+class SpeedBuckets(BaseModel):
+    fast: int
+    medium: int
+    slow: int
+
+
+class ConvergenceStats(BaseModel):
+    task_id: int
+    total_samples: int
+    converged_samples: int
+    convergence_rate: float
+    average_convergence_iteration: float
+    fastest_convergence_iteration: int
+    slowest_convergence_iteration: int
+    samples_by_convergence_speed: SpeedBuckets
+
+
+class TargetHistory(BaseModel):
+    iterations: list[float]
+    relative_changes: list[float | None]
+    convergence_status: Literal["converged", "not_converged"]
+    converged_at_iteration: int | None
+
+
+class SampleError(BaseModel):
+    iteration: int
+    error_type: str
+    message: str
+    attempts: int
+
+
+class SampleHistory(BaseModel):
+    sample_index: int
+    sample_id: str
+    composition: dict[str, Any]
+    convergence_status: Literal["converged", "not_converged", "failed"]
+    converged_at_iteration: int | None
+    targets: dict[str, TargetHistory]
+    final_predictions: dict[str, float]
+    failed_iterations: list[int]
+    errors: list[SampleError]
+
+
+class GlobalInfo(BaseModel):
+    task_id: int
+    total_iterations: int
+    max_iterations: int
+    convergence_threshold: float
+    early_stopped: bool
+    early_stop_reason: str | None
+    total_samples: int
+    converged_samples: int
+    failed_samples: int
+    created_at: datetime
+    completed_at: datetime | None
+    total_duration_seconds: float | None
+
+
+class IterationSummary(BaseModel):
+    iteration: int
+    timestamp: datetime | None
+    duration_seconds: float | None
+    processed_samples: int
+    failed_samples: int
+    newly_converged: int
+
+
+class IterationHistory(BaseModel):
+    global_info: GlobalInfo
+    samples: dict[str, SampleHistory]
+    iteration_summaries: list[IterationSummary]
+
+
+class Scores(BaseModel):
+    n: int
+    mae: float | None
+    rmse: float | None
+    r2: float | None
+
+
+class RoundScores(Scores):
+    iteration: int
+
+
+class TargetAccuracy(BaseModel):
+    rounds: list[RoundScores]
+    first: Scores
+    final: Scores
+    improved: bool | None
+
+
+class ScatterPoint(BaseModel):
+    sample_index: int
+    sample_id: str
+    predicted: float
+    measured: float
+
+
+class Accuracy(BaseModel):
+    task_id: int
+    has_ground_truth: bool
+    targets: dict[str, TargetAccuracy]
+    scatter: dict[str, list[ScatterPoint]]
+
+
+class ErrorBody(BaseModel):
+    error: str
+    details: str | list[str]

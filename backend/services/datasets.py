@@ -1,0 +1,94 @@
+"""Uploaded datasets: validated, stored under DATA_DIR/datasets, described by a row."""
+
+import hashlib
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.core.config import Settings
+from backend.core.errors import ApiError, invalid_config, not_found
+from backend.db.models import Dataset
+from backend.services import csv_files
+
+PREVIEW_ROWS = 20
+
+
+def _safe_name(filename: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or "upload.csv").name).strip("._")
+    return (stem or "upload")[:100]
+
+
+def store_upload(session: Session, settings: Settings, filename: str, raw: bytes) -> Dataset:
+    if len(raw) > settings.max_upload_bytes:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
+    try:
+        frame = csv_files.parse(raw)
+    except csv_files.CsvError as exc:
+        raise invalid_config(f"file: {exc}") from exc
+    directory = settings.datasets_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    name = _safe_name(filename)
+    if not name.lower().endswith(".csv"):
+        name += ".csv"
+    relative = Path("datasets") / f"{uuid.uuid4().hex[:12]}_{name}"
+    target = settings.DATA_DIR / relative
+    # Write to a temporary name first: a crash never leaves a half file under a dataset's path.
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(raw)
+    partial.replace(target)
+    types = csv_files.column_types(frame)
+    dataset = Dataset(
+        filename=Path(filename or name).name[:255],
+        path=relative.as_posix(),
+        rows=len(frame),
+        columns=[{"name": n, "type": t} for n, t in types.items()],
+        size_bytes=len(raw),
+        checksum=hashlib.sha256(raw).hexdigest(),
+    )
+    session.add(dataset)
+    try:
+        session.commit()
+    except Exception:
+        target.unlink(missing_ok=True)
+        raise
+    return dataset
+
+
+def describe(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "dataset_id": dataset.id,
+        "path": dataset.path,
+        "filename": dataset.filename,
+        "rows": dataset.rows,
+        "columns": [c["name"] for c in dataset.columns],
+        "column_types": {c["name"]: c["type"] for c in dataset.columns},
+        "size_bytes": dataset.size_bytes,
+        "checksum": dataset.checksum,
+        "created_at": dataset.created_at,
+    }
+
+
+def list_datasets(session: Session) -> tuple[list[Dataset], int]:
+    items = session.scalars(select(Dataset).order_by(Dataset.id.desc())).all()
+    return list(items), session.scalar(select(func.count(Dataset.id))) or 0
+
+
+def get_dataset(session: Session, dataset_id: int) -> Dataset:
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise not_found("NOT_FOUND", f"no dataset {dataset_id}")
+    return dataset
+
+
+def preview(settings: Settings, dataset: Dataset) -> list[dict[str, Any]]:
+    path = settings.DATA_DIR / dataset.path
+    if not path.is_file():
+        return []
+    frame = csv_files.read(path).head(PREVIEW_ROWS)
+    frame = frame.astype(object).where(pd.notna(frame), None)
+    return frame.to_dict("records")

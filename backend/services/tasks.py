@@ -1,0 +1,287 @@
+"""Task lifecycle: check a configuration, create a task, list, cancel, retry failed samples.
+
+Everything checkable is checked before a row is written: a bad request creates nothing.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from backend.core.config import Settings
+from backend.core.errors import ApiError, invalid_config, not_found
+from backend.db.models import ACTIVE_TASK_STATUSES, Prediction, Sample, Task
+from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
+from backend.services import csv_files
+from backend.services.paths import resolve_data_path
+from backend.workflow.llm import PROVIDERS, missing_credentials
+from backend.workflow.prompts import render_prompt
+from backend.workflow.task_data import TaskData, TaskDataError, prepare
+
+
+@dataclass
+class CheckedConfig:
+    request: StartRequest
+    data: TaskData
+
+
+def load_tables(settings: Settings, config: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    tables = []
+    for field in ("test_file_path", "reference_file_path"):
+        path = resolve_data_path(settings.DATA_DIR, config[field], field)
+        try:
+            tables.append(csv_files.read(path))
+        except csv_files.CsvError as exc:
+            raise invalid_config(f"{field}: {exc}") from exc
+    return tables[0], tables[1]
+
+
+def prepare_task_data(
+    settings: Settings, config: dict[str, Any], sample_indices: list[int] | None = None
+) -> TaskData:
+    test, reference = load_tables(settings, config)
+    try:
+        return prepare(
+            test,
+            reference,
+            list(config["target_properties"]),
+            top_k=config.get("reference_top_k", 5),
+            feature_columns=config.get("feature_columns"),
+            id_column=config.get("id_column"),
+            sample_indices=sample_indices,
+        )
+    except TaskDataError as exc:
+        raise invalid_config(str(exc)) from exc
+
+
+def check_config(settings: Settings, request: StartRequest) -> CheckedConfig:
+    if not request.enable_iteration:
+        raise invalid_config("enable_iteration must be true on this endpoint")
+    if request.llm_provider not in PROVIDERS:
+        raise invalid_config(f"llm_provider must be one of {', '.join(PROVIDERS)}")
+    if len(set(request.target_properties)) != len(request.target_properties):
+        raise invalid_config("target_properties: each target may be named once")
+    problem = missing_credentials(request.llm_provider, settings)
+    if problem:
+        raise ApiError(503, "LLM_API_ERROR", f"llm_provider {request.llm_provider}: {problem}")
+    return CheckedConfig(request, prepare_task_data(settings, run_config(request)))
+
+
+def run_config(request: StartRequest) -> dict[str, Any]:
+    """What the run reads back from the task row (never a key: keys stay in settings)."""
+    return request.model_dump(
+        include={
+            "test_file_path",
+            "reference_file_path",
+            "target_properties",
+            "reference_top_k",
+            "feature_columns",
+            "id_column",
+        }
+    )
+
+
+def create_task(session: Session, checked: CheckedConfig) -> Task:
+    request = checked.request
+    task = Task(
+        name=request.task_name,
+        description=request.task_description,
+        status="pending",
+        llm_provider=request.llm_provider,
+        llm_model="knn" if request.llm_provider == "baseline" else request.llm_model,
+        temperature=request.temperature,
+        max_iterations=request.max_iterations,
+        convergence_threshold=request.convergence_threshold,
+        early_stop=request.early_stop,
+        max_workers=request.max_workers,
+        target_properties=request.target_properties,
+        config=run_config(request),
+        total_samples=len(checked.data.samples),
+    )
+    session.add(task)
+    session.flush()
+    rows = [
+        {
+            "task_id": task.id,
+            "sample_index": s.index,
+            "sample_id": s.sample_id,
+            "composition": s.composition,
+            "truth": s.truth,
+            "status": "pending",
+            "iterations_done": 0,
+        }
+        for s in checked.data.samples
+    ]
+    session.execute(insert(Sample), rows)
+    session.commit()
+    return task
+
+
+def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[str, Any]:
+    checked = check_config(settings, request)
+    if request.sample_index >= len(checked.data.samples):
+        raise invalid_config(f"sample_index must be between 0 and {len(checked.data.samples) - 1}")
+    sample = checked.data.samples[request.sample_index]
+    prompt = render_prompt(
+        checked.data,
+        request.sample_index,
+        [],
+        max_rounds=request.max_iterations,
+        threshold=request.convergence_threshold,
+    )
+    return {
+        "sample_index": sample.index,
+        "sample_id": sample.sample_id,
+        "prompt": prompt,
+    }
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+    return task
+
+
+def list_tasks(
+    session: Session, limit: int, offset: int, status: str | None
+) -> tuple[list[Task], int]:
+    query = select(Task)
+    count = select(func.count(Task.id))
+    if status:
+        query = query.where(Task.status == status)
+        count = count.where(Task.status == status)
+    query = query.order_by(Task.created_at.desc(), Task.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(query).all()), session.scalar(count) or 0
+
+
+def cancel_task(session: Session, task_id: int) -> Task:
+    task = get_task(session, task_id)
+    if task.status == "cancelled":
+        return task
+    if task.status not in ACTIVE_TASK_STATUSES:
+        raise ApiError(409, "TASK_ALREADY_FINISHED", f"task {task_id} is already {task.status}")
+    session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
+        .values(status="cancelled", early_stop_reason="cancelled", completed_at=func.now())
+    )
+    session.commit()
+    session.refresh(task)
+    return task
+
+
+def retry_failed(
+    session: Session, settings: Settings, request: RetryRequest
+) -> tuple[Task, list[int]]:
+    original = get_task(session, request.task_id)
+    failed = set(
+        session.scalars(
+            select(Sample.sample_index).where(
+                Sample.task_id == original.id, Sample.status == "failed"
+            )
+        )
+    )
+    if not failed:
+        raise ApiError(400, "NOTHING_TO_RETRY", f"task {original.id} has no failed sample")
+    wanted = sorted(set(request.sample_indices)) if request.sample_indices else sorted(failed)
+    not_failed = [i for i in wanted if i not in failed]
+    if not_failed:
+        raise ApiError(
+            400,
+            "NOTHING_TO_RETRY",
+            f"sample_indices {not_failed} did not fail in task {original.id}",
+        )
+    for field in ("test_file_path", "reference_file_path"):
+        resolve_data_path(settings.DATA_DIR, original.config[field], field)
+    task = _copy_task(session, original, len(wanted))
+    _copy_samples(session, original.id, task.id, wanted)
+    session.commit()
+    return task, wanted
+
+
+def _copy_task(session: Session, original: Task, total: int) -> Task:
+    columns = [
+        "llm_provider",
+        "llm_model",
+        "temperature",
+        "max_iterations",
+        "convergence_threshold",
+        "early_stop",
+        "max_workers",
+        "target_properties",
+        "config",
+        "description",
+    ]
+    task = Task(
+        name=f"{original.name} (retry of #{original.id})"[:255],
+        status="pending",
+        total_samples=total,
+        continue_from_task_id=original.id,
+        **{c: getattr(original, c) for c in columns},
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[int]) -> None:
+    """Each sample continues from its own history: succeeded rounds are copied, not re-asked."""
+    rounds = dict(
+        session.execute(
+            select(Prediction.sample_index, func.count())
+            .where(Prediction.task_id == source_id, Prediction.sample_index.in_(indices))
+            .group_by(Prediction.sample_index)
+        ).all()
+    )
+    originals = session.scalars(
+        select(Sample).where(Sample.task_id == source_id, Sample.sample_index.in_(indices))
+    ).all()
+    session.execute(
+        insert(Sample),
+        [
+            {
+                "task_id": task_id,
+                "sample_index": s.sample_index,
+                "sample_id": s.sample_id,
+                "composition": s.composition,
+                "truth": s.truth,
+                "status": "pending",
+                "iterations_done": rounds.get(s.sample_index, 0),
+            }
+            for s in originals
+        ],
+    )
+    copied = select(
+        func.cast(task_id, Prediction.task_id.type),
+        Prediction.sample_index,
+        Prediction.iteration,
+        Prediction.values,
+        Prediction.raw_response,
+        Prediction.prompt_tokens,
+        Prediction.completion_tokens,
+        Prediction.cost_usd,
+        Prediction.latency_ms,
+        Prediction.attempts,
+        func.cast(source_id, Prediction.task_id.type),
+    ).where(Prediction.task_id == source_id, Prediction.sample_index.in_(indices))
+    session.execute(
+        insert(Prediction).from_select(
+            [
+                "task_id",
+                "sample_index",
+                "iteration",
+                "values",
+                "raw_response",
+                "prompt_tokens",
+                "completion_tokens",
+                "cost_usd",
+                "latency_ms",
+                "attempts",
+                "copied_from_task_id",
+            ],
+            copied,
+        )
+    )

@@ -1,0 +1,90 @@
+"""Turn a model's text answer into checked numbers, or say precisely why not."""
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from backend.workflow.errors import PredictionError
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+
+
+def extract_json_object(text: str) -> dict[str, Any]:
+    """The answer's JSON object: bare, fenced in ```json, or surrounded by prose."""
+    candidates = [text.strip()] + [m.strip() for m in _FENCE.findall(text)]
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+            if "predictions" in value:
+                return value
+    if found:
+        return found[0]
+    raise PredictionError("parse_error", "the answer holds no JSON object")
+
+
+def _as_number(target: str, raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise PredictionError("type_error", f"{target}: {raw!r} is not a number")
+    if isinstance(raw, int | float):
+        value = float(raw)
+    elif isinstance(raw, str):
+        match = re.fullmatch(r"\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*[^\d\s]*\s*", raw)
+        if not match:
+            raise PredictionError("type_error", f"{target}: {raw!r} is not a number")
+        value = float(match.group(1))
+    elif isinstance(raw, Mapping) and "value" in raw:
+        return _as_number(target, raw["value"])
+    else:
+        raise PredictionError("type_error", f"{target}: {raw!r} is not a number")
+    if not math.isfinite(value):
+        raise PredictionError("type_error", f"{target}: {raw!r} is not a finite number")
+    return value
+
+
+def parse_predictions(
+    text: str, targets: list[str], bounds: Mapping[str, tuple[float, float]]
+) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """Values for every target, checked against `bounds`; also the model's analysis if any."""
+    answer = extract_json_object(text)
+    predictions = answer.get("predictions", answer)
+    if not isinstance(predictions, Mapping):
+        raise PredictionError("parse_error", "`predictions` is not an object")
+    values: dict[str, float] = {}
+    for target in targets:
+        if target not in predictions:
+            raise PredictionError("missing_field", f"the answer has no value for {target}")
+        value = _as_number(target, predictions[target])
+        low, high = bounds[target]
+        if not low <= value <= high:
+            raise PredictionError(
+                "range_error",
+                f"{target}: {value:g} is outside the plausible range [{low:g}, {high:g}]",
+            )
+        values[target] = value
+    analysis = answer.get("analysis")
+    return values, analysis if isinstance(analysis, dict) else None
+
+
+def plausible_bounds(low: float, high: float) -> tuple[float, float]:
+    """What the reference values make physically plausible: their range widened by its own
+    span on each side, never negative for a property the references never show negative."""
+    span = max(high - low, abs(high) * 0.5, 1.0)
+    lower = low - span
+    if low >= 0:
+        lower = max(lower, 0.0)
+    return lower, high + span

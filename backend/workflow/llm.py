@@ -1,0 +1,197 @@
+"""Every LLM call goes through here: provider mapping, one attempt via litellm, classification
+of what went wrong, and the retry policy of API.md (tenacity)."""
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+# Offline, litellm would otherwise spend seconds at import fetching a price map.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+import litellm
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from backend.core.config import Settings
+from backend.workflow.errors import PredictionError
+
+litellm.telemetry = False
+litellm.suppress_debug_info = True
+
+T = TypeVar("T")
+
+LLM_PROVIDERS = ("openai", "gemini", "ollama")
+PROVIDERS = ("baseline", *LLM_PROVIDERS)
+
+
+@dataclass(frozen=True)
+class LlmTarget:
+    """Where a call goes. Built from settings, so keys never pass through a request or the DB."""
+
+    model: str
+    api_base: str | None
+    api_key: str | None
+    timeout: float
+
+
+def missing_credentials(provider: str, settings: Settings) -> str | None:
+    """Why `provider` cannot be called with these settings, or None if it can."""
+    if provider == "gemini" and not settings.GEMINI_API_KEY:
+        return "GEMINI_API_KEY is not set"
+    if provider == "openai" and not (settings.OPENAI_API_KEY or settings.LLM_API_BASE):
+        return "set OPENAI_API_KEY, or LLM_API_BASE for an OpenAI-compatible server"
+    return None
+
+
+def llm_target(provider: str, model: str, settings: Settings) -> LlmTarget:
+    def secret(value: Any) -> str | None:
+        return value.get_secret_value() if value else None
+
+    if provider == "openai":
+        key = secret(settings.OPENAI_API_KEY) or ("none" if settings.LLM_API_BASE else None)
+        return LlmTarget(
+            f"openai/{model}", settings.LLM_API_BASE, key, settings.LLM_TIMEOUT_SECONDS
+        )
+    if provider == "gemini":
+        key = secret(settings.GEMINI_API_KEY)
+        return LlmTarget(f"gemini/{model}", None, key, settings.LLM_TIMEOUT_SECONDS)
+    if provider == "ollama":
+        return LlmTarget(
+            f"ollama/{model}", settings.LLM_API_BASE, None, settings.LLM_TIMEOUT_SECONDS
+        )
+    raise ValueError(f"not an LLM provider: {provider}")
+
+
+@dataclass
+class LlmReply:
+    text: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    latency_ms: float
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or getattr(exc, "headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        try:
+            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+        except (TypeError, ValueError):
+            return None
+
+
+def classify(exc: Exception) -> PredictionError:
+    """Map a litellm/openai exception to one of API.md's error types."""
+    if isinstance(exc, PredictionError):
+        return exc
+    message = f"{type(exc).__name__}: {str(exc)[:500]}"
+    kinds: list[tuple[type | tuple[type, ...], str]] = [
+        (litellm.Timeout, "api_timeout"),
+        (asyncio.TimeoutError, "api_timeout"),
+        (litellm.RateLimitError, "rate_limit"),
+        ((litellm.AuthenticationError, litellm.PermissionDeniedError), "auth_error"),
+        (
+            (litellm.InternalServerError, litellm.ServiceUnavailableError),
+            "server_error",
+        ),
+        (litellm.APIConnectionError, "connection_error"),
+    ]
+    for kind, error_type in kinds:
+        if isinstance(exc, kind):
+            return PredictionError(error_type, message, _retry_after(exc))
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and status in (401, 403):
+        return PredictionError("auth_error", message)
+    if isinstance(status, int) and status == 429:
+        return PredictionError("rate_limit", message, _retry_after(exc))
+    if isinstance(status, int) and status >= 500:
+        return PredictionError("server_error", message)
+    return PredictionError("unknown_error", message)
+
+
+async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmReply:
+    """One attempt. litellm's and the OpenAI client's own retries are off: tenacity owns them."""
+    started = time.perf_counter()
+    try:
+        response = await litellm.acompletion(
+            model=target.model,
+            messages=[{"role": "user", "content": prompt}],
+            temperature=temperature,
+            api_base=target.api_base,
+            api_key=target.api_key,
+            timeout=target.timeout,
+            num_retries=0,
+            max_retries=0,
+        )
+    except Exception as exc:  # every provider error becomes a classified one
+        raise classify(exc) from exc
+    latency_ms = (time.perf_counter() - started) * 1000
+    text = response.choices[0].message.content or ""
+    usage = getattr(response, "usage", None)
+    return LlmReply(
+        text=text,
+        prompt_tokens=getattr(usage, "prompt_tokens", None),
+        completion_tokens=getattr(usage, "completion_tokens", None),
+        cost_usd=_cost(response),
+        latency_ms=latency_ms,
+    )
+
+
+def _cost(response: Any) -> float | None:
+    """litellm's price for the call; None for models it has no price for (self-hosted)."""
+    try:
+        cost = litellm.completion_cost(completion_response=response)
+    except Exception:  # no price known: report null, as API.md says
+        return None
+    return float(cost) if cost else None
+
+
+def backoff_wait(settings: Settings) -> Callable[[RetryCallState], float]:
+    """About factor × 2^attempt seconds, with jitter; never sooner than Retry-After says."""
+
+    def wait(state: RetryCallState) -> float:
+        exponential = settings.RETRY_BACKOFF_FACTOR * 2 ** (state.attempt_number - 1)
+        delay = exponential * random.uniform(0.5, 1.0)
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None)
+        if hint is not None:
+            delay = max(delay, hint)
+        return min(delay, settings.RETRY_MAX_WAIT_SECONDS)
+
+    return wait
+
+
+async def with_retries(attempt: Callable[[], Awaitable[T]], settings: Settings) -> T:
+    """Run `attempt` until it succeeds or RETRY_MAX_ATTEMPTS attempts have failed.
+
+    Raises the last PredictionError with `.attempts` set to how many attempts were made.
+    """
+    attempts = 0
+    try:
+        async for retry in AsyncRetrying(
+            stop=stop_after_attempt(settings.RETRY_MAX_ATTEMPTS),
+            wait=backoff_wait(settings),
+            retry=retry_if_exception(lambda e: isinstance(e, PredictionError) and e.retryable),
+            reraise=True,
+        ):
+            with retry:
+                attempts += 1
+                return await attempt()
+    except PredictionError as exc:
+        exc.attempts = attempts
+        raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,126 @@
+"""Predictors: the LLM (through litellm) and the `baseline`, a distance-weighted kNN.
+
+Both answer one round for one sample. Neither touches the database.
+"""
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from backend.core.config import Settings
+from backend.workflow.answers import parse_predictions
+from backend.workflow.errors import PredictionError
+from backend.workflow.llm import LlmReply, call_once, llm_target, with_retries
+from backend.workflow.prompts import render_prompt
+from backend.workflow.task_data import TaskData
+
+BASELINE_LABEL = "baseline (distance-weighted kNN, no LLM)"
+
+
+class Cancelled(Exception):
+    """The task was cancelled before this call was made."""
+
+
+@dataclass
+class Answer:
+    values: dict[str, float]
+    raw: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Shared by every sample of a task: the call slots and the cancel flag."""
+
+    slots: asyncio.Semaphore
+    cancelled: asyncio.Event
+
+
+class Predictor(Protocol):
+    async def predict(
+        self, position: int, history: Sequence[Mapping[str, float]], limits: RunLimits
+    ) -> Answer: ...
+
+
+class BaselinePredictor:
+    """Weighted mean of the k nearest references' targets (weights 1/distance). Deterministic:
+    it ignores the history, so its second round repeats the first and the sample converges."""
+
+    def __init__(self, data: TaskData) -> None:
+        weights = 1.0 / (data.distances + 1e-9)
+        weights /= weights.sum(axis=1, keepdims=True)
+        # (samples, k) · (samples, k, targets) → (samples, targets), once for the whole task.
+        self._values = np.einsum("sk,skt->st", weights, data.reference_targets[data.neighbours])
+        self._targets = data.targets
+
+    async def predict(
+        self, position: int, history: Sequence[Mapping[str, float]], limits: RunLimits
+    ) -> Answer:
+        if limits.cancelled.is_set():
+            raise Cancelled()
+        row = self._values[position]
+        return Answer(values={t: float(v) for t, v in zip(self._targets, row, strict=True)})
+
+
+class LlmPredictor:
+    def __init__(
+        self,
+        data: TaskData,
+        settings: Settings,
+        *,
+        provider: str,
+        model: str,
+        temperature: float,
+        max_rounds: int,
+        threshold: float,
+    ) -> None:
+        self._data = data
+        self._settings = settings
+        self._target = llm_target(provider, model, settings)
+        self._temperature = temperature
+        self._max_rounds = max_rounds
+        self._threshold = threshold
+
+    async def predict(
+        self, position: int, history: Sequence[Mapping[str, float]], limits: RunLimits
+    ) -> Answer:
+        prompt = render_prompt(
+            self._data,
+            position,
+            history,
+            max_rounds=self._max_rounds,
+            threshold=self._threshold,
+        )
+        attempts = 0
+
+        async def attempt() -> tuple[LlmReply, dict[str, float]]:
+            nonlocal attempts
+            if limits.cancelled.is_set():
+                raise Cancelled()
+            attempts += 1
+            async with limits.slots:
+                reply = await call_once(self._target, prompt, self._temperature)
+            try:
+                values, _ = parse_predictions(reply.text, self._data.targets, self._data.bounds)
+            except PredictionError as exc:
+                exc.message = f"{exc.message}; answer began: {reply.text[:200]!r}"
+                raise
+            return reply, values
+
+        reply, values = await with_retries(attempt, self._settings)
+        return Answer(
+            values=values,
+            raw=reply.text,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            cost_usd=reply.cost_usd,
+            latency_ms=reply.latency_ms,
+            attempts=attempts,
+        )

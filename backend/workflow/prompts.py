@@ -1,0 +1,84 @@
+"""The one prompt template (Jinja2) for every round; later rounds add the sample's history."""
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from backend.workflow.convergence import relative_changes, trend
+from backend.workflow.task_data import TaskData
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.2f}%"
+
+
+@lru_cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+        autoescape=False,  # plain text for a model, not HTML
+    )
+    env.filters["fmt"] = _fmt
+    env.filters["pct"] = _pct
+    return env
+
+
+def render_prompt(
+    data: TaskData,
+    position: int,
+    history: Sequence[Mapping[str, float]],
+    *,
+    max_rounds: int,
+    threshold: float,
+) -> str:
+    """Prompt for round len(history)+1 of the sample at `position` in `data.samples`."""
+    sample = data.samples[position]
+    references = [
+        {
+            "id": data.reference_ids[ref],
+            "values": data.reference_rows[ref],
+            "distance": float(dist),
+        }
+        for ref, dist in zip(data.neighbours[position], data.distances[position], strict=True)
+    ]
+    changes = {t: relative_changes([h[t] for h in history]) for t in data.targets}
+    rows = [
+        {
+            "round": n + 1,
+            "values": values,
+            "changes": {t: changes[t][n] for t in data.targets},
+        }
+        for n, values in enumerate(history)
+    ]
+    return (
+        _environment()
+        .get_template("prediction.j2")
+        .render(
+            round=len(history) + 1,
+            max_rounds=max_rounds,
+            targets=data.targets,
+            sample_id=sample.sample_id,
+            composition=sample.composition,
+            reference_columns=data.feature_columns + data.targets,
+            references=references,
+            history=rows,
+            trends={t: trend(changes[t], threshold) for t in data.targets},
+            threshold=threshold,
+        )
+    )

@@ -1,0 +1,68 @@
+"""The k most similar reference rows per test sample, for all samples at once (vectorized)."""
+
+import numpy as np
+import pandas as pd
+
+# A text column with more distinct values than this is free text (e.g. a formula), not a category.
+MAX_CATEGORIES = 30
+
+
+def split_feature_kinds(frame: pd.DataFrame, columns: list[str]) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) feature columns; free-text columns are left out of distances."""
+    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
+    categorical = [
+        c for c in columns if c not in numeric and frame[c].nunique(dropna=True) <= MAX_CATEGORIES
+    ]
+    return numeric, categorical
+
+
+def encode(
+    test: pd.DataFrame,
+    reference: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Standardize numeric columns with the reference statistics; one-hot the categories."""
+    ref_num = reference[numeric].to_numpy(dtype=float)
+    test_num = test[numeric].to_numpy(dtype=float)
+    mean = np.nanmean(ref_num, axis=0) if numeric else np.zeros(0)
+    std = np.nanstd(ref_num, axis=0) if numeric else np.zeros(0)
+    std[~(std > 0)] = 1.0
+    mean = np.nan_to_num(mean)
+    # A missing value sits at the mean: it neither attracts nor repels.
+    ref_parts = [np.nan_to_num((ref_num - mean) / std)]
+    test_parts = [np.nan_to_num((test_num - mean) / std)]
+    for column in categorical:
+        levels = sorted(set(reference[column].dropna().astype(str)))
+        ref_parts.append(_one_hot(reference[column], levels))
+        test_parts.append(_one_hot(test[column], levels))
+    return np.hstack(test_parts), np.hstack(ref_parts)
+
+
+def _one_hot(values: pd.Series, levels: list[str]) -> np.ndarray:
+    codes = pd.Categorical(values.astype(str), categories=levels).codes
+    out = np.zeros((len(values), len(levels)))
+    known = codes >= 0
+    out[np.nonzero(known)[0], codes[known]] = 1.0
+    return out
+
+
+def nearest(
+    test: np.ndarray, reference: np.ndarray, k: int, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and Euclidean distances of the k nearest reference rows, nearest first."""
+    k = min(k, len(reference))
+    ref_sq = np.einsum("ij,ij->i", reference, reference)
+    all_idx, all_dist = [], []
+    for start in range(0, len(test), chunk):
+        block = test[start : start + chunk]
+        sq = (
+            np.einsum("ij,ij->i", block, block)[:, None] + ref_sq[None, :] - 2 * block @ reference.T
+        )
+        np.maximum(sq, 0, out=sq)
+        part = np.argpartition(sq, k - 1, axis=1)[:, :k]
+        part_sq = np.take_along_axis(sq, part, axis=1)
+        order = np.argsort(part_sq, axis=1, kind="stable")
+        all_idx.append(np.take_along_axis(part, order, axis=1))
+        all_dist.append(np.sqrt(np.take_along_axis(part_sq, order, axis=1)))
+    return np.vstack(all_idx), np.vstack(all_dist)

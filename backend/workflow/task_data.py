@@ -1,0 +1,156 @@
+"""Everything a task's run needs from its two tables, prepared once per task.
+
+Target columns found in the test file are ground truth: they go to `truth` and nowhere else,
+never into features, retrieval, `composition` or a prompt.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backend.workflow.answers import plausible_bounds
+from backend.workflow.retrieval import encode, nearest, split_feature_kinds
+
+ID_COLUMN_CANDIDATES = ("ID", "id", "sample_id")
+
+
+class TaskDataError(ValueError):
+    """The files do not fit the requested configuration; the message names what is wrong."""
+
+
+@dataclass
+class SampleInput:
+    index: int
+    sample_id: str
+    composition: dict[str, Any]
+    truth: dict[str, float] | None
+
+
+@dataclass
+class TaskData:
+    targets: list[str]
+    feature_columns: list[str]
+    samples: list[SampleInput]
+    # Reference rows as shown to the model: features then targets.
+    reference_rows: list[dict[str, Any]]
+    reference_ids: list[str]
+    neighbours: np.ndarray  # (samples, k) reference row indices, nearest first
+    distances: np.ndarray
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    reference_targets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+def find_id_column(frame: pd.DataFrame, requested: str | None) -> str | None:
+    if requested:
+        if requested not in frame.columns:
+            raise TaskDataError(f"id_column: {requested!r} is not a column of the test file")
+        return requested
+    return next((c for c in ID_COLUMN_CANDIDATES if c in frame.columns), None)
+
+
+def _feature_columns(
+    test: pd.DataFrame,
+    reference: pd.DataFrame,
+    targets: list[str],
+    id_columns: set[str],
+    requested: list[str] | None,
+) -> list[str]:
+    excluded = set(targets) | id_columns
+    if requested:
+        bad = [c for c in requested if c in excluded]
+        if bad:
+            raise TaskDataError(f"feature_columns: {bad} are target or ID columns")
+        for name, frame in (("test", test), ("reference", reference)):
+            missing = [c for c in requested if c not in frame.columns]
+            if missing:
+                raise TaskDataError(f"feature_columns: {missing} not in the {name} file")
+        return list(requested)
+    columns = [c for c in test.columns if c not in excluded and c in reference.columns]
+    if not columns:
+        raise TaskDataError("the test and reference files share no input column")
+    return columns
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def prepare(
+    test: pd.DataFrame,
+    reference: pd.DataFrame,
+    targets: list[str],
+    *,
+    top_k: int = 5,
+    feature_columns: list[str] | None = None,
+    id_column: str | None = None,
+    sample_indices: list[int] | None = None,
+) -> TaskData:
+    missing = [t for t in targets if t not in reference.columns]
+    if missing:
+        raise TaskDataError(f"target_properties: {missing} not columns of the reference file")
+    for target in targets:
+        if not pd.api.types.is_numeric_dtype(reference[target]):
+            raise TaskDataError(f"target_properties: {target!r} is not numeric in the reference")
+    reference = reference.dropna(subset=targets).reset_index(drop=True)
+    if reference.empty:
+        raise TaskDataError("the reference file has no row with every target known")
+    if test.empty:
+        raise TaskDataError("the test file has no rows")
+
+    test_id = find_id_column(test, id_column)
+    ref_id = find_id_column(reference, id_column if id_column in reference.columns else None)
+    id_columns = {c for c in (test_id, ref_id) if c}
+    features = _feature_columns(test, reference, targets, id_columns, feature_columns)
+    numeric, categorical = split_feature_kinds(reference, features)
+    numeric = [c for c in numeric if pd.api.types.is_numeric_dtype(test[c])]
+    if not numeric and not categorical:
+        raise TaskDataError("no numeric or categorical input column to compare samples by")
+
+    if sample_indices is not None:
+        test = test.iloc[sample_indices]
+    x_test, x_ref = encode(test, reference, numeric, categorical)
+    neighbours, distances = nearest(x_test, x_ref, top_k)
+
+    truth_columns = [t for t in targets if t in test.columns]
+    samples = []
+    positions = sample_indices if sample_indices is not None else range(len(test))
+    for position, (_, row) in zip(positions, test.iterrows(), strict=True):
+        truth = None
+        if truth_columns:
+            known = {t: _clean_value(row[t]) for t in truth_columns}
+            truth = {t: float(v) for t, v in known.items() if isinstance(v, int | float)} or None
+        sample_id = str(row[test_id]) if test_id else f"Sample_{position + 1:03d}"
+        composition = {c: _clean_value(row[c]) for c in features}
+        samples.append(SampleInput(position, sample_id, composition, truth))
+
+    ref_targets = reference[targets].to_numpy(dtype=float)
+    bounds = {
+        t: plausible_bounds(float(ref_targets[:, i].min()), float(ref_targets[:, i].max()))
+        for i, t in enumerate(targets)
+    }
+    reference_rows = [
+        {c: _clean_value(v) for c, v in row.items()}
+        for row in reference[features + targets].to_dict("records")
+    ]
+    ref_ids = (
+        reference[ref_id].astype(str).tolist()
+        if ref_id
+        else [f"Ref_{i + 1}" for i in range(len(reference))]
+    )
+    return TaskData(
+        targets=targets,
+        feature_columns=features,
+        samples=samples,
+        reference_rows=reference_rows,
+        reference_ids=ref_ids,
+        neighbours=neighbours,
+        distances=distances,
+        bounds=bounds,
+        reference_targets=ref_targets,
+    )
