@@ -24,6 +24,26 @@ ops_python() {
   fi
 }
 
+# Fill KEY... from $OPS_ROOT/.env when the environment does not set them (KEY=value lines; the
+# value may be quoted; no expansion, no inline comments). The app reads .env itself; this lets
+# `make backup` honour BACKUP_* settings kept there too.
+dotenv_defaults() {
+  local key line value
+  [ -f "$OPS_ROOT/.env" ] || return 0
+  for key in "$@"; do
+    [ -z "${!key+x}" ] || continue
+    line=$(grep -E "^[[:space:]]*(export[[:space:]]+)?${key}=" "$OPS_ROOT/.env" | tail -n 1) || true
+    [ -n "$line" ] || continue
+    value=${line#*=}
+    value=${value%$'\r'}
+    case "$value" in
+      \"*\" | \'*\') value=${value:1:${#value}-2} ;;
+    esac
+    printf -v "$key" '%s' "$value"
+    export "${key?}"
+  done
+}
+
 # JSON string literal of $1 (quotes included); escapes \ " and control characters.
 json_str() {
   local s=$1 out="" c i

@@ -20,6 +20,7 @@ set -Eeuo pipefail
 # shellcheck source=SCRIPTDIR/../deploy/ops-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../deploy/ops-common.sh"
 cd "$OPS_ROOT"
+dotenv_defaults BACKUP_DIR BACKUP_RETENTION_DAYS BACKUP_PREFIX BACKUP_COMPRESS PG_BIN
 
 BACKUP_DIR=${BACKUP_DIR:-./backups}
 BACKUP_RETENTION_DAYS=${BACKUP_RETENTION_DAYS:-7}

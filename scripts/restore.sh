@@ -40,6 +40,7 @@ case "$file" in
   *) file="$PWD/$file" ;;
 esac
 cd "$OPS_ROOT"
+dotenv_defaults PG_BIN
 
 started=$(now_s)
 errlog=$(mktemp)
