@@ -173,7 +173,6 @@ class TaskRunner:
                 await graph.ainvoke(state, {"recursion_limit": recursion_limit(rules)})
             except TaskAuthError as exc:
                 auth_errors.append(str(exc))
-                cancelled.set()  # the others stop at their next call
 
         try:
             await asyncio.gather(*(run_sample(i, p) for i, p in enumerate(points)))

@@ -79,6 +79,8 @@ def build_sample_graph(
         except Cancelled:
             return {"answer": None, "outcome": "cancelled"}
         except PredictionError as exc:
+            if exc.error_type == "auth_error":
+                limits.cancelled.set()  # no other sample may call with these credentials
             await sink.save_failure(state["sample_index"], iteration, exc)
             if exc.error_type == "auth_error":
                 raise TaskAuthError(exc.message) from exc

@@ -102,10 +102,12 @@ class LlmPredictor:
 
         async def attempt() -> tuple[LlmReply, dict[str, float]]:
             nonlocal attempts
-            if limits.cancelled.is_set():
-                raise Cancelled()
-            attempts += 1
             async with limits.slots:
+                # Checked once the slot is ours: a cancel (or a 401 elsewhere) may have come
+                # while this sample waited for it.
+                if limits.cancelled.is_set():
+                    raise Cancelled()
+                attempts += 1
                 reply = await call_once(self._target, prompt, self._temperature)
             try:
                 values, _ = parse_predictions(reply.text, self._data.targets, self._data.bounds)

@@ -52,7 +52,7 @@ def render_prompt(
     references = [
         {
             "id": data.reference_ids[ref],
-            "values": data.reference_rows[ref],
+            "cells": data.reference_rows[ref],
             "distance": float(dist),
         }
         for ref, dist in zip(data.neighbours[position], data.distances[position], strict=True)
@@ -61,7 +61,7 @@ def render_prompt(
     rows = [
         {
             "round": n + 1,
-            "values": values,
+            "cells": values,
             "changes": {t: changes[t][n] for t in data.targets},
         }
         for n, values in enumerate(history)
