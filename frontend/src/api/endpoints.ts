@@ -1,0 +1,58 @@
+/** One function per backend endpoint the dashboard uses. */
+import { apiFetch, postJson } from './client';
+import type {
+  Accuracy,
+  ConvergenceStats,
+  Dataset,
+  DatasetList,
+  DatasetWithPreview,
+  IterationHistory,
+  PromptPreviewResponse,
+  RetryResponse,
+  StartRequest,
+  StartResponse,
+  Task,
+  TaskList,
+} from './types';
+
+export const api = {
+  listDatasets: (signal?: AbortSignal) => apiFetch<DatasetList>('/api/datasets', { signal }),
+
+  getDataset: (id: Dataset['dataset_id'], signal?: AbortSignal) =>
+    apiFetch<DatasetWithPreview>(`/api/datasets/${encodeURIComponent(String(id))}`, { signal }),
+
+  uploadDataset: (file: File) => {
+    const form = new FormData();
+    form.append('file', file);
+    return apiFetch<Dataset>('/api/datasets', { method: 'POST', body: form });
+  },
+
+  listTasks: (params: { limit: number; offset: number; status?: string }, signal?: AbortSignal) => {
+    const q = new URLSearchParams({ limit: String(params.limit), offset: String(params.offset) });
+    if (params.status) q.set('status', params.status);
+    return apiFetch<TaskList>(`/api/tasks?${q.toString()}`, { signal });
+  },
+
+  getTask: (id: number, signal?: AbortSignal) => apiFetch<Task>(`/api/tasks/${id}`, { signal }),
+
+  cancelTask: (id: number) => apiFetch<Task>(`/api/tasks/${id}/cancel`, { method: 'POST' }),
+
+  startTask: (body: StartRequest) => postJson<StartResponse>('/api/iterative-prediction/start', body),
+
+  previewPrompt: (body: StartRequest & { sample_index?: number }) =>
+    postJson<PromptPreviewResponse>('/api/iterative-prediction/preview-prompt', body),
+
+  getHistory: (id: number, signal?: AbortSignal) =>
+    apiFetch<IterationHistory>(`/api/results/${id}/iterations`, { signal }),
+
+  getConvergenceStats: (id: number, signal?: AbortSignal) =>
+    apiFetch<ConvergenceStats>(`/api/iterative-prediction/convergence-stats?task_id=${id}`, { signal }),
+
+  getAccuracy: (id: number, signal?: AbortSignal) => apiFetch<Accuracy>(`/api/results/${id}/accuracy`, { signal }),
+
+  retryFailed: (taskId: number, sampleIndices?: number[]) =>
+    postJson<RetryResponse>('/api/iterative-prediction/retry-failed', {
+      task_id: taskId,
+      ...(sampleIndices && sampleIndices.length ? { sample_indices: sampleIndices } : {}),
+    }),
+};

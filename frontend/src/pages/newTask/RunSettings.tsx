@@ -1,0 +1,112 @@
+import { FieldError } from '../../components/Feedback';
+import type { FieldErrors } from '../../lib/fieldErrors';
+import NumberSliderField from './NumberSliderField';
+import { LIMITS, MODEL_SUGGESTIONS, PROVIDERS } from './taskForm';
+import type { NumericField, TaskForm } from './taskForm';
+
+interface Props {
+  form: TaskForm;
+  errors: FieldErrors;
+  onChange: (patch: Partial<TaskForm>) => void;
+}
+
+const LABELS: Record<NumericField, { label: string; hint: string }> = {
+  max_iterations: { label: 'Rounds (max_iterations)', hint: 'At most this many predictions per sample, 1–10.' },
+  convergence_threshold: {
+    label: 'Convergence threshold',
+    hint: 'A target has converged when its relative change between rounds is below this (0.001–0.1).',
+  },
+  max_workers: { label: 'Parallel calls (max_workers)', hint: 'LLM calls in flight at once for this task, 1–20.' },
+  temperature: { label: 'Temperature', hint: '0 = deterministic, 2 = most random.' },
+};
+
+/** Iteration, concurrency and model settings, each bounded by API.md's ranges. */
+export default function RunSettings({ form, errors, onChange }: Props) {
+  const isBaseline = form.llm_provider === 'baseline';
+  const numeric = (field: NumericField, disabled = false) => (
+    <NumberSliderField
+      name={field}
+      label={LABELS[field].label}
+      hint={LABELS[field].hint}
+      value={form[field]}
+      min={LIMITS[field].min}
+      max={LIMITS[field].max}
+      step={LIMITS[field].step}
+      disabled={disabled}
+      errors={errors[field]}
+      onChange={(value) => onChange({ [field]: value } as Partial<TaskForm>)}
+    />
+  );
+
+  return (
+    <section className="panel" aria-labelledby="settings-title">
+      <h2 id="settings-title">Settings</h2>
+      <div className="grid-2" style={{ gridTemplateColumns: 'repeat(auto-fit, minmax(280px, 1fr))' }}>
+        <div>
+          {numeric('max_iterations')}
+          {numeric('convergence_threshold')}
+          <div className="field">
+            <label className="checkbox" htmlFor="field-early_stop">
+              <input
+                id="field-early_stop"
+                type="checkbox"
+                checked={form.early_stop}
+                onChange={(e) => onChange({ early_stop: e.target.checked })}
+              />
+              Early stop: stop predicting a sample once it has converged
+            </label>
+            <FieldError id="field-early_stop-error" messages={errors.early_stop} />
+          </div>
+          {numeric('max_workers')}
+        </div>
+        <div>
+          <div className="field">
+            <label htmlFor="field-llm_provider">Provider</label>
+            <select
+              id="field-llm_provider"
+              value={form.llm_provider}
+              aria-invalid={!!errors.llm_provider}
+              aria-describedby={errors.llm_provider ? 'field-llm_provider-error' : 'field-llm_provider-hint'}
+              onChange={(e) => {
+                const provider = PROVIDERS.find((p) => p.value === e.target.value);
+                onChange({ llm_provider: e.target.value, llm_model: provider?.defaultModel ?? '' });
+              }}
+            >
+              {PROVIDERS.map((p) => (
+                <option key={p.value} value={p.value}>
+                  {p.label}
+                </option>
+              ))}
+            </select>
+            <span id="field-llm_provider-hint" className="hint">
+              {isBaseline
+                ? 'The baseline is a k-nearest-neighbours predictor: no LLM, no API key, deterministic. Use it as the yardstick.'
+                : 'API keys are configured on the server, never here.'}
+            </span>
+            <FieldError id="field-llm_provider-error" messages={errors.llm_provider} />
+          </div>
+          <div className="field">
+            <label htmlFor="field-llm_model">Model</label>
+            <input
+              id="field-llm_model"
+              type="text"
+              list="model-suggestions"
+              value={form.llm_model}
+              disabled={isBaseline}
+              aria-invalid={!!errors.llm_model}
+              aria-describedby={errors.llm_model ? 'field-llm_model-error' : undefined}
+              onChange={(e) => onChange({ llm_model: e.target.value })}
+            />
+            <datalist id="model-suggestions">
+              {(MODEL_SUGGESTIONS[form.llm_provider] ?? []).map((m) => (
+                <option key={m} value={m} />
+              ))}
+            </datalist>
+            <FieldError id="field-llm_model-error" messages={errors.llm_model} />
+          </div>
+          {numeric('temperature', isBaseline)}
+        </div>
+      </div>
+    </section>
+  );
+}

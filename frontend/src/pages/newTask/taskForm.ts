@@ -1,0 +1,142 @@
+/** The new-task form: its state, its limits (API.md), its validation and the request it becomes. */
+import type { StartRequest } from '../../api/types';
+import type { FieldErrors } from '../../lib/fieldErrors';
+
+export const LIMITS = {
+  max_iterations: { min: 1, max: 10, step: 1, integer: true },
+  convergence_threshold: { min: 0.001, max: 0.1, step: 0.001, integer: false },
+  max_workers: { min: 1, max: 20, step: 1, integer: true },
+  temperature: { min: 0, max: 2, step: 0.1, integer: false },
+} as const;
+
+export type NumericField = keyof typeof LIMITS;
+
+export const PROVIDERS = [
+  { value: 'baseline', label: 'Baseline (kNN, no LLM)', defaultModel: 'knn' },
+  { value: 'openai', label: 'OpenAI-compatible', defaultModel: 'gpt-4o-mini' },
+  { value: 'gemini', label: 'Gemini', defaultModel: 'gemini-2.0-flash' },
+  { value: 'ollama', label: 'Ollama', defaultModel: 'llama3.1' },
+] as const;
+
+export const MODEL_SUGGESTIONS: Record<string, string[]> = {
+  baseline: ['knn'],
+  openai: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'],
+  gemini: ['gemini-2.0-flash', 'gemini-1.5-pro'],
+  ollama: ['llama3.1', 'qwen2.5', 'mistral'],
+};
+
+export interface TaskForm {
+  task_name: string;
+  task_description: string;
+  test_file_path: string;
+  reference_file_path: string;
+  target_properties: string[];
+  id_column: string;
+  feature_columns: string[];
+  max_iterations: string;
+  convergence_threshold: string;
+  early_stop: boolean;
+  max_workers: string;
+  llm_provider: string;
+  llm_model: string;
+  temperature: string;
+}
+
+export const FORM_FIELDS: (keyof TaskForm)[] = [
+  'task_name',
+  'task_description',
+  'test_file_path',
+  'reference_file_path',
+  'target_properties',
+  'id_column',
+  'feature_columns',
+  'max_iterations',
+  'convergence_threshold',
+  'early_stop',
+  'max_workers',
+  'llm_provider',
+  'llm_model',
+  'temperature',
+];
+
+export function initialForm(): TaskForm {
+  return {
+    task_name: '',
+    task_description: '',
+    test_file_path: '',
+    reference_file_path: '',
+    target_properties: [],
+    id_column: '',
+    feature_columns: [],
+    max_iterations: '5',
+    convergence_threshold: '0.01',
+    early_stop: true,
+    max_workers: '5',
+    llm_provider: 'baseline',
+    llm_model: 'knn',
+    temperature: '0.7',
+  };
+}
+
+function checkNumber(field: NumericField, raw: string): string | null {
+  const { min, max, integer } = LIMITS[field];
+  const range = `${field} must be between ${min} and ${max}`;
+  if (raw.trim() === '') return range;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) return range;
+  if (integer && !Number.isInteger(value)) return `${field} must be a whole number between ${min} and ${max}`;
+  if (value < min || value > max) return range;
+  return null;
+}
+
+/** Client-side checks mirroring the server's; messages start with the field name like the server's. */
+export function validateForm(form: TaskForm): FieldErrors {
+  const errors: FieldErrors = {};
+  const add = (field: string, message: string) => (errors[field] ??= []).push(message);
+
+  const name = form.task_name.trim();
+  if (!name) add('task_name', 'task_name is required');
+  else if (name.length > 255) add('task_name', 'task_name must be at most 255 characters');
+  if (!form.test_file_path) add('test_file_path', 'test_file_path is required: upload or pick a test dataset');
+  if (!form.reference_file_path)
+    add('reference_file_path', 'reference_file_path is required: upload or pick a reference dataset');
+  if (form.target_properties.length === 0) add('target_properties', 'target_properties needs at least one target');
+  if (form.id_column && form.feature_columns.includes(form.id_column))
+    add('feature_columns', 'feature_columns must not include the ID column');
+  const overlap = form.feature_columns.filter((c) => form.target_properties.includes(c));
+  if (overlap.length) add('feature_columns', `feature_columns must not include targets (${overlap.join(', ')})`);
+  for (const field of Object.keys(LIMITS) as NumericField[]) {
+    const message = checkNumber(field, form[field]);
+    if (message) add(field, message);
+  }
+  if (!form.llm_provider) add('llm_provider', 'llm_provider is required');
+  if (!form.llm_model.trim()) add('llm_model', 'llm_model is required');
+  return errors;
+}
+
+export function toStartRequest(form: TaskForm): StartRequest {
+  const description = form.task_description.trim();
+  return {
+    task_name: form.task_name.trim(),
+    ...(description ? { task_description: description } : {}),
+    test_file_path: form.test_file_path,
+    reference_file_path: form.reference_file_path,
+    target_properties: form.target_properties,
+    llm_provider: form.llm_provider,
+    llm_model: form.llm_model.trim(),
+    temperature: Number(form.temperature),
+    enable_iteration: true,
+    max_iterations: Number(form.max_iterations),
+    convergence_threshold: Number(form.convergence_threshold),
+    early_stop: form.early_stop,
+    max_workers: Number(form.max_workers),
+    ...(form.id_column ? { id_column: form.id_column } : {}),
+    ...(form.feature_columns.length ? { feature_columns: form.feature_columns } : {}),
+  };
+}
+
+const ID_CANDIDATES = ['ID', 'id', 'sample_id'];
+
+export function guessIdColumn(columns: readonly string[]): string {
+  return ID_CANDIDATES.find((c) => columns.includes(c)) ?? '';
+}

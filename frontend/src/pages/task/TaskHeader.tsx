@@ -1,0 +1,84 @@
+import { useState } from 'react';
+import { Link } from 'react-router-dom';
+import { api } from '../../api/endpoints';
+import type { Task } from '../../api/types';
+import ProviderLabel from '../../components/ProviderLabel';
+import StatusBadge from '../../components/StatusBadge';
+import { errorText } from '../../lib/errorText';
+import { formatDateTime } from '../../lib/format';
+import { isTerminal } from '../../lib/taskStatus';
+import type { ReactNode } from 'react';
+
+interface Props {
+  task: Task;
+  onTask: (task: Task) => void;
+  exportButtons: ReactNode;
+}
+
+/** Name, status, provider, and the task-wide actions (cancel, export). */
+export default function TaskHeader({ task, onTask, exportButtons }: Props) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const canCancel = !isTerminal(task.status);
+
+  const cancel = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      onTask(await api.cancelTask(task.task_id));
+      setConfirming(false);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="page-header">
+      <div>
+        <h1>
+          {task.task_name} <span className="muted small">#{task.task_id}</span>
+        </h1>
+        <div className="page-header__meta">
+          <StatusBadge status={task.status} />
+          <ProviderLabel provider={task.llm_provider} model={task.llm_model} label={task.provider_label} isBaseline={task.is_baseline} />
+          <span>Targets: {task.target_properties.join(', ')}</span>
+          <span>Created {formatDateTime(task.created_at)}</span>
+          {task.continue_from_task_id ? (
+            <span>
+              Retry of <Link to={`/tasks/${task.continue_from_task_id}`}>task #{task.continue_from_task_id}</Link>
+            </span>
+          ) : null}
+        </div>
+        {task.task_description ? <p style={{ margin: '0.4rem 0 0' }}>{task.task_description}</p> : null}
+      </div>
+      <div className="actions">
+        {exportButtons}
+        {canCancel ? (
+          confirming ? (
+            <>
+              <span>Stop this task?</span>
+              <button type="button" className="btn btn--danger" onClick={cancel} disabled={busy}>
+                {busy ? 'Cancelling…' : 'Yes, cancel it'}
+              </button>
+              <button type="button" className="btn" onClick={() => setConfirming(false)} disabled={busy}>
+                Keep running
+              </button>
+            </>
+          ) : (
+            <button type="button" className="btn btn--danger" onClick={() => setConfirming(true)}>
+              Cancel task
+            </button>
+          )
+        ) : null}
+        {error ? (
+          <span className="field-error" role="alert">
+            {error}
+          </span>
+        ) : null}
+      </div>
+    </div>
+  );
+}

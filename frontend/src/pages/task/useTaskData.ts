@@ -1,0 +1,100 @@
+/**
+ * Everything the task page shows, kept fresh: the task every 2 s until it reaches a terminal
+ * status; history and statistics whenever the task moved; accuracy once it finished.
+ */
+import { useCallback, useRef, useState } from 'react';
+import { ApiError } from '../../api/client';
+import { api } from '../../api/endpoints';
+import type { Accuracy, ConvergenceStats, IterationHistory, Task } from '../../api/types';
+import { isTerminal } from '../../lib/taskStatus';
+import { usePolling } from '../../lib/usePolling';
+
+export const POLL_MS = 2000;
+
+export interface TaskData {
+  task: Task | null;
+  taskError: unknown;
+  history: IterationHistory | null;
+  /** true once the first history request has answered (even with "no prediction yet") */
+  historyLoaded: boolean;
+  historyError: unknown;
+  stats: ConvergenceStats | null;
+  accuracy: Accuracy | null;
+  accuracyError: unknown;
+  /** Replace the task (e.g. with the answer to cancel) and refresh what depends on it. */
+  setTask: (task: Task) => void;
+}
+
+function changeKey(t: Task): string {
+  return [t.status, t.updated_at, t.current_iteration, t.converged_samples, t.failed_samples, t.progress].join('|');
+}
+
+function noPredictionYet(err: unknown): boolean {
+  return err instanceof ApiError && err.code === 'ITERATION_HISTORY_NOT_FOUND';
+}
+
+export function useTaskData(taskId: number): TaskData {
+  const [task, setTaskState] = useState<Task | null>(null);
+  const [taskError, setTaskError] = useState<unknown>(null);
+  const [history, setHistory] = useState<IterationHistory | null>(null);
+  const [historyLoaded, setHistoryLoaded] = useState(false);
+  const [historyError, setHistoryError] = useState<unknown>(null);
+  const [stats, setStats] = useState<ConvergenceStats | null>(null);
+  const [accuracy, setAccuracy] = useState<Accuracy | null>(null);
+  const [accuracyError, setAccuracyError] = useState<unknown>(null);
+  const [loadedKey, setLoadedKey] = useState('');
+  const loadedKeyRef = useRef('');
+
+  const loadDetails = async (t: Task, signal: AbortSignal) => {
+    const key = changeKey(t);
+    if (key === loadedKeyRef.current) return;
+    const terminal = isTerminal(t.status);
+    const [h, s, a] = await Promise.allSettled([
+      api.getHistory(taskId, signal),
+      api.getConvergenceStats(taskId, signal),
+      terminal ? api.getAccuracy(taskId, signal) : Promise.resolve(null),
+    ]);
+    if (signal.aborted) return;
+    if (h.status === 'fulfilled') {
+      setHistory(h.value);
+      setHistoryError(null);
+    } else if (noPredictionYet(h.reason)) {
+      setHistory(null);
+      setHistoryError(null);
+    } else {
+      setHistoryError(h.reason);
+    }
+    setHistoryLoaded(true);
+    if (s.status === 'fulfilled') setStats(s.value);
+    if (a.status === 'fulfilled') {
+      if (a.value) setAccuracy(a.value);
+      setAccuracyError(null);
+    } else {
+      setAccuracyError(a.reason);
+    }
+    loadedKeyRef.current = key;
+    setLoadedKey(key);
+  };
+
+  const tick = async (signal: AbortSignal) => {
+    let t: Task;
+    try {
+      t = await api.getTask(taskId, signal);
+    } catch (err) {
+      if (!signal.aborted) setTaskError(err);
+      return;
+    }
+    if (signal.aborted) return;
+    setTaskState(t);
+    setTaskError(null);
+    await loadDetails(t, signal);
+  };
+
+  const settled = task != null && isTerminal(task.status) && loadedKey === changeKey(task);
+  const fatal = taskError instanceof ApiError && taskError.status === 404;
+  usePolling(tick, POLL_MS, !settled && !fatal, taskId);
+
+  const setTask = useCallback((t: Task) => setTaskState(t), []);
+
+  return { task, taskError, history, historyLoaded, historyError, stats, accuracy, accuracyError, setTask };
+}

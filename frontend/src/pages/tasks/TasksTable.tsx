@@ -1,0 +1,61 @@
+import { Link } from 'react-router-dom';
+import type { Task } from '../../api/types';
+import ProgressBar from '../../components/ProgressBar';
+import ProviderLabel from '../../components/ProviderLabel';
+import StatusBadge from '../../components/StatusBadge';
+import { formatDateTime } from '../../lib/format';
+
+export default function TasksTable({ tasks }: { tasks: Task[] }) {
+  return (
+    <div className="table-wrap">
+      <table className="data" data-testid="tasks-table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Provider</th>
+            <th scope="col">Status</th>
+            <th scope="col">Round</th>
+            <th scope="col">Progress</th>
+            <th scope="col" className="num">
+              Converged
+            </th>
+            <th scope="col" className="num">
+              Failed
+            </th>
+            <th scope="col">Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tasks.map((t) => (
+            <tr key={t.task_id}>
+              <td>
+                <Link to={`/tasks/${t.task_id}`}>{t.task_name}</Link>
+                <span className="muted small"> #{t.task_id}</span>
+                {t.continue_from_task_id ? <span className="muted small"> (retry of #{t.continue_from_task_id})</span> : null}
+              </td>
+              <td>
+                <ProviderLabel provider={t.llm_provider} model={t.llm_model} label={t.provider_label} isBaseline={t.is_baseline} />
+              </td>
+              <td>
+                <StatusBadge status={t.status} />
+              </td>
+              <td className="nowrap">
+                {t.current_iteration}/{t.max_iterations}
+              </td>
+              <td>
+                <ProgressBar value={t.progress} label={`Progress of ${t.task_name}`} compact />
+              </td>
+              <td className="num">
+                {t.converged_samples}/{t.total_samples}
+              </td>
+              <td className="num" style={t.failed_samples ? { color: 'var(--bad)', fontWeight: 600 } : undefined}>
+                {t.failed_samples}
+              </td>
+              <td className="nowrap">{formatDateTime(t.created_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
