@@ -1,0 +1,254 @@
+"""Helpers of the operations tests: run the ops scripts, fill a database, run gunicorn."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.orm import Session
+
+from backend.db.models import Dataset, Failure, Prediction, Sample, Task
+from tests.helpers import free_port, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = ("alembic_version", "datasets", "failures", "predictions", "samples", "tasks")
+# Everything a prediction row holds, in a stable order: equal checksums mean equal rows.
+PREDICTIONS_CHECKSUM = """
+SELECT md5(coalesce(string_agg(concat_ws('|', id, task_id, sample_index, iteration, "values"::text,
+       raw_response, prompt_tokens, completion_tokens, cost_usd, latency_ms, attempts,
+       copied_from_task_id, created_at), E'\\n' ORDER BY task_id, sample_index, iteration), ''))
+FROM predictions
+"""
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def script_env(**extra: str | Path) -> dict[str, str]:
+    """The caller's environment without anything that points the scripts elsewhere."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BACKUP_", "PG")) and k not in ("DATABASE_URL", "DATA_DIR")
+    }
+    env["PYTHON"] = sys.executable
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_script(name: str, *args: str | Path, env: dict[str, str], timeout: float = 120) -> Any:
+    """Run scripts/NAME; returns (CompletedProcess, the JSON of its last stdout line or None)."""
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / name), *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    lines = result.stdout.strip().splitlines()
+    document = json.loads(lines[-1]) if lines else None
+    return result, document
+
+
+def scalar(url: str, sql: str) -> Any:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+def row_counts(url: str) -> dict[str, int]:
+    return {table: scalar(url, f"SELECT count(*) FROM {table}") for table in TABLES}
+
+
+def predictions_checksum(url: str) -> str:
+    return scalar(url, PREDICTIONS_CHECKSUM)
+
+
+def fill_database(url: str) -> list[int]:
+    """Finished tasks with predictions, failures and a retry task; returns the task ids.
+
+    Every task is finished, so an app started on the database resumes nothing.
+    """
+    engine = create_engine(url, poolclass=pool.NullPool)
+    targets = ["YS(MPa)", "Elongation(%)"]
+    started = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        session.add_all(
+            [
+                Dataset(
+                    filename=name,
+                    path=f"datasets/{name}",
+                    rows=rows,
+                    columns=["ID", "Fe", "Ni", *targets],
+                    size_bytes=100 * rows,
+                    checksum=f"{rows:064x}",
+                )
+                for name, rows in (("reference.csv", 40), ("test.csv", 4))
+            ]
+        )
+
+        def task(name: str, status: str, samples: int, continue_from: int | None = None) -> Task:
+            row = Task(
+                name=name,
+                description="ops round trip — µ-alloys",
+                status=status,
+                llm_provider="baseline",
+                llm_model="knn",
+                temperature=0.0,
+                max_iterations=5,
+                convergence_threshold=0.01,
+                early_stop=True,
+                max_workers=4,
+                target_properties=targets,
+                config={"test_file_path": "datasets/test.csv", "reference_top_k": 5},
+                total_samples=samples,
+                continue_from_task_id=continue_from,
+                early_stop_reason="max_iterations_reached",
+                started_at=started,
+                completed_at=started + timedelta(minutes=3),
+            )
+            session.add(row)
+            session.flush()
+            return row
+
+        first = task("original", "completed", 4)
+        second = task("retry of original", "completed", 1, continue_from=first.id)
+        for index in range(4):
+            failed = index == 3
+            session.add(
+                Sample(
+                    task_id=first.id,
+                    sample_index=index,
+                    sample_id=f"Alloy-{index + 1} é",
+                    composition={"Fe": 20.0 + index, "Ni": 30.5 - index},
+                    truth={"YS(MPa)": 900.0 + index, "Elongation(%)": 12.0},
+                    status="failed" if failed else "converged",
+                    iterations_done=1 if failed else 3,
+                    converged_at_iteration=None if failed else 3,
+                )
+            )
+            session.flush()
+            for iteration in range(1, 2 if failed else 4):
+                session.add(
+                    Prediction(
+                        task_id=first.id,
+                        sample_index=index,
+                        iteration=iteration,
+                        values={"YS(MPa)": 850.0 + index + 10 / iteration, "Elongation(%)": 11.5},
+                        raw_response=json.dumps({"predictions": {"YS(MPa)": 850 + index}}),
+                        prompt_tokens=420 + iteration,
+                        completion_tokens=35,
+                        cost_usd=None,
+                        latency_ms=12.5 * iteration,
+                        attempts=1,
+                        created_at=started + timedelta(seconds=30 * iteration + index),
+                    )
+                )
+            if failed:
+                session.add(
+                    Failure(
+                        task_id=first.id,
+                        sample_index=index,
+                        iteration=2,
+                        error_type="rate_limit",
+                        message='429 "slow down"\nretry later',
+                        attempts=3,
+                    )
+                )
+        session.add(
+            Sample(
+                task_id=second.id,
+                sample_index=3,
+                sample_id="Alloy-4 é",
+                composition={"Fe": 23.0, "Ni": 27.5},
+                status="not_converged",
+                iterations_done=3,
+            )
+        )
+        session.flush()
+        for iteration in (1, 2, 3):
+            session.add(
+                Prediction(
+                    task_id=second.id,
+                    sample_index=3,
+                    iteration=iteration,
+                    values={"YS(MPa)": 700.0 * iteration, "Elongation(%)": 9.0 + iteration},
+                    attempts=2 if iteration == 2 else 1,
+                    copied_from_task_id=first.id if iteration == 1 else None,
+                    created_at=started + timedelta(minutes=1, seconds=iteration),
+                )
+            )
+        session.commit()
+        ids = [first.id, second.id]
+    engine.dispose()
+    return ids
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py backend.main:app` (uvicorn workers) in a child process."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        self.env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_GRACEFUL_TIMEOUT": "20",
+        }
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def start(self, timeout: float = 90.0) -> "Gunicorn":
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it while it lives
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.main:app"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+        def healthy() -> bool:
+            assert self.process
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; log:\n{self.log()[-4000:]}")
+            try:
+                return httpx.get(f"{self.base_url}/api/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, timeout, interval=0.2)
+        return self
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.base_url}{path}", timeout=30)
+
+    def stop(self, timeout: float = 40.0) -> int:
+        """SIGTERM, as `docker stop` sends; returns the exit code (None if it had to be killed)."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+            raise
