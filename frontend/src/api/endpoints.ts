@@ -7,7 +7,9 @@ import type {
   DatasetList,
   DatasetWithPreview,
   IterationHistory,
+  PromptPreviewRequest,
   PromptPreviewResponse,
+  RetryRequest,
   RetryResponse,
   StartRequest,
   StartResponse,
@@ -39,7 +41,7 @@ export const api = {
 
   startTask: (body: StartRequest) => postJson<StartResponse>('/api/iterative-prediction/start', body),
 
-  previewPrompt: (body: StartRequest & { sample_index?: number }) =>
+  previewPrompt: (body: PromptPreviewRequest) =>
     postJson<PromptPreviewResponse>('/api/iterative-prediction/preview-prompt', body),
 
   getHistory: (id: number, signal?: AbortSignal) =>
@@ -50,9 +52,9 @@ export const api = {
 
   getAccuracy: (id: number, signal?: AbortSignal) => apiFetch<Accuracy>(`/api/results/${id}/accuracy`, { signal }),
 
-  retryFailed: (taskId: number, sampleIndices?: number[]) =>
-    postJson<RetryResponse>('/api/iterative-prediction/retry-failed', {
-      task_id: taskId,
-      ...(sampleIndices && sampleIndices.length ? { sample_indices: sampleIndices } : {}),
-    }),
+  retryFailed: (taskId: number, sampleIndices?: number[]) => {
+    const body: RetryRequest = { task_id: taskId };
+    if (sampleIndices && sampleIndices.length) body.sample_indices = sampleIndices;
+    return postJson<RetryResponse>('/api/iterative-prediction/retry-failed', body);
+  },
 };

@@ -7,7 +7,7 @@ export type Verdict = 'helped' | 'hurt' | 'same' | 'unknown';
 const RELATIVE_TOLERANCE = 1e-3;
 
 export function targetVerdict(acc: TargetAccuracy): Verdict {
-  const first = acc.baseline_first?.mae ?? acc.rounds[0]?.mae ?? null;
+  const first = acc.first?.mae ?? acc.rounds[0]?.mae ?? null;
   const last = acc.final?.mae ?? null;
   if (first == null || last == null) return 'unknown';
   if (acc.rounds.length < 2) return 'unknown';
@@ -17,7 +17,7 @@ export function targetVerdict(acc: TargetAccuracy): Verdict {
 }
 
 export function targetSentence(target: string, acc: TargetAccuracy): string {
-  const first = acc.baseline_first?.mae ?? acc.rounds[0]?.mae ?? null;
+  const first = acc.first?.mae ?? acc.rounds[0]?.mae ?? null;
   const last = acc.final?.mae ?? null;
   switch (targetVerdict(acc)) {
     case 'helped':

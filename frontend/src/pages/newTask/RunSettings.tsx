@@ -18,6 +18,7 @@ const LABELS: Record<NumericField, { label: string; hint: string }> = {
   },
   max_workers: { label: 'Parallel calls (max_workers)', hint: 'LLM calls in flight at once for this task, 1–20.' },
   temperature: { label: 'Temperature', hint: '0 = deterministic, 2 = most random.' },
+  reference_top_k: { label: 'Similar reference samples', hint: 'How many of the most similar reference rows each prompt (or the kNN baseline) uses, 1–50.' },
 };
 
 /** Iteration, concurrency and model settings, each bounded by API.md's ranges. */
@@ -105,6 +106,7 @@ export default function RunSettings({ form, errors, onChange }: Props) {
             <FieldError id="field-llm_model-error" messages={errors.llm_model} />
           </div>
           {numeric('temperature', isBaseline)}
+          {numeric('reference_top_k')}
         </div>
       </div>
     </section>

@@ -7,6 +7,7 @@ export const LIMITS = {
   convergence_threshold: { min: 0.001, max: 0.1, step: 0.001, integer: false },
   max_workers: { min: 1, max: 20, step: 1, integer: true },
   temperature: { min: 0, max: 2, step: 0.1, integer: false },
+  reference_top_k: { min: 1, max: 50, step: 1, integer: true },
 } as const;
 
 export type NumericField = keyof typeof LIMITS;
@@ -40,6 +41,7 @@ export interface TaskForm {
   llm_provider: string;
   llm_model: string;
   temperature: string;
+  reference_top_k: string;
 }
 
 export const FORM_FIELDS: (keyof TaskForm)[] = [
@@ -57,6 +59,7 @@ export const FORM_FIELDS: (keyof TaskForm)[] = [
   'llm_provider',
   'llm_model',
   'temperature',
+  'reference_top_k',
 ];
 
 export function initialForm(): TaskForm {
@@ -75,6 +78,7 @@ export function initialForm(): TaskForm {
     llm_provider: 'baseline',
     llm_model: 'knn',
     temperature: '0.7',
+    reference_top_k: '5',
   };
 }
 
@@ -130,6 +134,7 @@ export function toStartRequest(form: TaskForm): StartRequest {
     convergence_threshold: Number(form.convergence_threshold),
     early_stop: form.early_stop,
     max_workers: Number(form.max_workers),
+    reference_top_k: Number(form.reference_top_k),
     ...(form.id_column ? { id_column: form.id_column } : {}),
     ...(form.feature_columns.length ? { feature_columns: form.feature_columns } : {}),
   };

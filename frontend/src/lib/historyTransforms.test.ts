@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { history, sample, threeSamples } from '../test/fixtures';
+import {
+  ALL_TARGETS,
+  changeLevel,
+  defaultTrendSelection,
+  errorTypeCounts,
+  failedSamples,
+  filterRows,
+  finalPredictionsCsv,
+  heatmapData,
+  sampleRows,
+  sortRows,
+  sortedSamples,
+  targetNames,
+  trendData,
+} from './historyTransforms';
+
+const samples = sortedSamples(history(threeSamples));
+
+describe('history → samples', () => {
+  it('orders samples by index and lists targets', () => {
+    expect(samples.map((s) => s.sample_id)).toEqual(['A-1', 'A-2', 'A-3']);
+    expect(targetNames(samples, ['UTS'])).toEqual(['UTS', 'El']);
+    expect(sortedSamples(null)).toEqual([]);
+  });
+});
+
+describe('trendData', () => {
+  it('makes one series per sample, padded with null to the longest run', () => {
+    const t = trendData(samples, 'UTS');
+    expect(t.rounds).toEqual([1, 2, 3]);
+    expect(t.series).toHaveLength(3);
+    expect(t.series[0]).toEqual({ sampleIndex: 0, name: 'A-1', data: [850, 855, 857] });
+    expect(t.series[1]?.data).toEqual([600, null, null]);
+  });
+
+  it('keeps only the chosen samples', () => {
+    const t = trendData(samples, 'El', new Set([2]));
+    expect(t.series.map((s) => s.name)).toEqual(['A-3']);
+    expect(t.series[0]?.data).toEqual([5, 5, 5]);
+  });
+
+  it('handles a target a sample lacks', () => {
+    const t = trendData([sample(0)], 'UTS');
+    expect(t.rounds).toEqual([]);
+    expect(t.series[0]?.data).toEqual([]);
+  });
+
+  it('picks failed samples first by default, up to the limit', () => {
+    expect([...defaultTrendSelection(samples, 2)]).toEqual([1, 0]);
+  });
+});
+
+describe('heatmapData', () => {
+  it('has a cell per sample and round from round 2, values are the relative change', () => {
+    const h = heatmapData(samples, 'UTS');
+    expect(h.rounds).toEqual([1, 2, 3]);
+    expect(h.sampleLabels).toEqual(['A-1', 'A-2', 'A-3']);
+    expect(h.cells).toEqual([
+      [1, 0, 0.0059],
+      [2, 0, 0.0023],
+      [1, 2, 0.5],
+      [2, 2, 0.3333],
+    ]);
+    expect(h.maxChange).toBe(0.5);
+  });
+
+  it('uses the largest change over all targets', () => {
+    const h = heatmapData(samples, ALL_TARGETS);
+    expect(h.cells.filter(([, row]) => row === 0)).toEqual([
+      [1, 0, 0.0059],
+      [2, 0, 0.0023],
+    ]);
+  });
+
+  it('colours against the threshold: strictly below converges', () => {
+    expect(changeLevel(0.0099, 0.01)).toBe('converged');
+    expect(changeLevel(0.01, 0.01)).toBe('close');
+    expect(changeLevel(0.049, 0.01)).toBe('close');
+    expect(changeLevel(0.05, 0.01)).toBe('moving');
+  });
+});
+
+describe('table rows', () => {
+  const rows = sampleRows(samples, 'UTS');
+
+  it('derives initial, final, change and the last error', () => {
+    expect(rows[0]).toMatchObject({ id: 'A-1', initial: 850, final: 857, change: 7, rounds: 3, convergedAt: 3, lastRelChange: 0.0023 });
+    expect(rows[1]).toMatchObject({ status: 'failed', errorType: 'api_timeout', rounds: 1, change: 0, lastRelChange: null });
+  });
+
+  it('sorts both ways with nulls last', () => {
+    expect(sortRows(rows, { key: 'change', dir: 'desc' }).map((r) => r.id)).toEqual(['A-3', 'A-1', 'A-2']);
+    expect(sortRows(rows, { key: 'convergedAt', dir: 'desc' }).map((r) => r.id)).toEqual(['A-1', 'A-2', 'A-3']);
+    expect(sortRows(rows, { key: 'id', dir: 'desc' }).map((r) => r.id)).toEqual(['A-3', 'A-2', 'A-1']);
+  });
+
+  it('filters by text and status', () => {
+    expect(filterRows(rows, { text: 'a-3', status: '' }).map((r) => r.id)).toEqual(['A-3']);
+    expect(filterRows(rows, { text: 'timeout', status: '' }).map((r) => r.id)).toEqual(['A-2']);
+    expect(filterRows(rows, { text: '', status: 'converged' }).map((r) => r.id)).toEqual(['A-1']);
+  });
+});
+
+describe('failures and export', () => {
+  it('lists failed samples with their error types', () => {
+    const failed = failedSamples(samples);
+    expect(failed).toEqual([{ index: 1, id: 'A-2', errorTypes: ['api_timeout'], lastMessage: 'timed out after 3 attempts', failedAt: 2 }]);
+    expect(errorTypeCounts(failed)).toEqual([['api_timeout', 1]]);
+  });
+
+  it('writes the final predictions as CSV', () => {
+    const csv = finalPredictionsCsv(samples, ['UTS', 'El']);
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toBe('sample_index,sample_id,UTS,El,convergence_status,converged_at_iteration,rounds');
+    expect(lines[1]).toBe('0,A-1,857,10.06,converged,3,3');
+    expect(lines[2]).toBe('1,A-2,600,20,failed,,1');
+  });
+});
