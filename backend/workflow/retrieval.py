@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-# A text column with more distinct values than this is free text (e.g. a formula), not a category.
+# A text column is a category when its values repeat: at most this many distinct values, and at
+# most half as many as rows. Otherwise it is free text (e.g. a formula) and left out of distances.
 MAX_CATEGORIES = 30
 
 
@@ -11,7 +12,9 @@ def split_feature_kinds(frame: pd.DataFrame, columns: list[str]) -> tuple[list[s
     """(numeric, categorical) feature columns; free-text columns are left out of distances."""
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
     categorical = [
-        c for c in columns if c not in numeric and frame[c].nunique(dropna=True) <= MAX_CATEGORIES
+        c
+        for c in columns
+        if c not in numeric and frame[c].nunique(dropna=True) <= min(MAX_CATEGORIES, len(frame) / 2)
     ]
     return numeric, categorical
 

@@ -1,0 +1,99 @@
+"""Static checks of the operations files: lint, compose structure, documented settings."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from backend.core.config import Settings
+from tests.ops.helpers import ROOT
+
+
+def _documented() -> set[str]:
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^#?\s?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
+
+
+def test_lint_ops_passes() -> None:
+    """hadolint on both Dockerfiles, shellcheck on the scripts, compose-spec schema."""
+    result = subprocess.run(
+        ["bash", "scripts/lint-ops.sh"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lint-ops: ok" in result.stdout
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    missing = set(Settings.model_fields) - _documented()
+    assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_every_variable_of_the_ops_files_is_documented() -> None:
+    used: set[str] = set()
+    compose = (ROOT / "docker-compose.yml").read_text()
+    used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", compose))
+    gunicorn = (ROOT / "gunicorn.conf.py").read_text()
+    used |= set(re.findall(r"""(?:_env_int\(|environ\.get\()["']([A-Z][A-Z0-9_]*)""", gunicorn))
+    for script in ("scripts/backup.sh", "deploy/backup-loop.sh", "deploy/prestart.sh"):
+        used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):[-?]", (ROOT / script).read_text()))
+    missing = used - _documented()
+    assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_compose_stack_shape() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "backend", "frontend", "backup"}
+    db = services["db"]
+    assert db["image"].startswith("postgres:18")
+    assert any(v.startswith("pgdata:") for v in db["volumes"]) and "pgdata" in compose["volumes"]
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    backend = services["backend"]
+    assert backend["depends_on"]["db"]["condition"] == "service_healthy"
+    assert backend["env_file"][0]["path"] == ".env"
+    assert backend["restart"] in ("always", "unless-stopped")
+    assert backend["mem_limit"]
+    assert "/api/health" in " ".join(backend["healthcheck"]["test"])
+    assert services["frontend"]["build"]["dockerfile"] == "Dockerfile.frontend"
+    backup = services["backup"]
+    assert "./backups:/backups" in backup["volumes"]
+    assert backup["command"] == ["deploy/backup-loop.sh"]
+    assert backup["environment"]["BACKUP_DIR"] == "/backups"
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+
+
+def test_dockerfiles_keep_their_promises() -> None:
+    backend = (ROOT / "Dockerfile.backend").read_text()
+    assert len(re.findall(r"^FROM ", backend, flags=re.MULTILINE)) >= 2
+    assert "python:3.11-slim" in backend
+    assert "postgresql-client-${PG_MAJOR}" in backend and "ARG PG_MAJOR=18" in backend
+    assert "-r /tmp/requirements.txt" in backend
+    assert re.search(r"^USER (?!root|0)", backend, flags=re.MULTILINE)
+    assert "HEALTHCHECK" in backend and "/api/health" in backend
+    assert "gunicorn.conf.py" in backend and "prestart.sh" in backend
+    frontend = (ROOT / "Dockerfile.frontend").read_text()
+    assert "npm ci" in frontend and "npm run build" in frontend and "HEALTHCHECK" in frontend
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    for needle in (
+        "try_files $uri $uri/ /index.html",
+        "location /assets/",
+        "immutable",
+        "location = /index.html",
+        "no-cache",
+        "location /api/",
+        "gzip on",
+    ):
+        assert needle in nginx, needle
+
+
+def test_prestart_and_scripts_are_executable() -> None:
+    for path in (
+        "scripts/backup.sh",
+        "scripts/restore.sh",
+        "scripts/lint-ops.sh",
+        "deploy/prestart.sh",
+        "deploy/backup-loop.sh",
+    ):
+        assert Path(ROOT / path).stat().st_mode & 0o111, path
