@@ -7,7 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: dev serve install frontend demo test test-backend test-frontend lint format requirements backup restore clean
+.PHONY: dev serve install frontend demo test test-backend test-frontend lint format requirements \
+	backup restore bench stop-db clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +17,16 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-frontend:
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; \
-	else echo "frontend: not built yet (no frontend/package.json)"; fi
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/package-lock.json \
+	frontend/vite.config.ts -type f 2>/dev/null)
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+frontend/out/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+frontend: frontend/out/index.html
 
 # Set up everything, load the MPEA demo datasets, serve API and dashboard on one port.
 dev: install frontend
@@ -34,20 +42,22 @@ demo: install
 	$(PY) scripts/demo.py
 
 lint: install
-	$(VENV)/bin/ruff check backend tests scripts alembic
-	$(VENV)/bin/ruff format --check backend tests scripts alembic
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	bash scripts/lint-ops.sh
 
 format: install
-	$(VENV)/bin/ruff format backend tests scripts alembic
-	$(VENV)/bin/ruff check --fix backend tests scripts alembic
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 test-backend: install
 	$(VENV)/bin/pytest -q tests
 
-test-frontend:
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm test; \
-	else echo "frontend: no tests yet"; fi
+# Unit tests, then the dashboard end to end in headless Chromium against a real backend.
+test-frontend: install
+	cd frontend && npm ci --no-audit --no-fund && npm test && npm run build && npm run e2e
 
+# The whole suite: lint, backend (real PostgreSQL, fake LLM over HTTP), operations, dashboard.
 test: lint test-backend test-frontend
 
 requirements:
@@ -59,6 +69,14 @@ backup: install
 
 restore: install
 	bash scripts/restore.sh $(FILE)
+
+# Every quality bar of DESIGN.md, measured; writes docs/BENCHMARKS.md.
+bench: install
+	$(PY) -m bench
+
+# The embedded PostgreSQL outlives the API (like a system service); this stops it.
+stop-db: install
+	$(PY) -m backend.db.embedded stop
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/out
