@@ -13,8 +13,9 @@
 #   PG_BIN                 directory of pg_dump/pg_restore (default: PATH, else the embedded ones)
 #
 # A backup is written to a hidden temporary name, checked with `pg_restore --list`, and renamed
-# to PREFIX_YYYYmmddTHHMMSSZ.dump only when complete: a failed or interrupted run leaves nothing
-# that looks like a backup. Prints one JSON line; exits non-zero on any failure.
+# to PREFIX_YYYYmmddTHHMMSSZ.dump (..Z_N.dump for another one within the same second) only when
+# complete: a failed or interrupted run leaves nothing that looks like a backup. Prints one JSON
+# line; exits non-zero on any failure.
 set -Eeuo pipefail
 
 # shellcheck source=SCRIPTDIR/../deploy/ops-common.sh
@@ -78,7 +79,11 @@ mkdir -p -- "$BACKUP_DIR" 2>>"$errlog" || fail "cannot create BACKUP_DIR $BACKUP
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 final_file="$BACKUP_DIR/${BACKUP_PREFIX}_${stamp}.dump"
-[ ! -e "$final_file" ] || fail "$final_file already exists (two backups in the same second?)"
+n=1
+while [ -e "$final_file" ]; do # a second backup within the same second
+  final_file="$BACKUP_DIR/${BACKUP_PREFIX}_${stamp}_${n}.dump"
+  n=$((n + 1))
+done
 tmp_file="$BACKUP_DIR/.${BACKUP_PREFIX}_${stamp}.dump.partial.$$"
 
 # pg_dump runs in the background so that a SIGTERM reaches the trap at once.
@@ -93,7 +98,9 @@ child=""
 # A truncated or corrupt archive fails here, before it gets a backup's name.
 "$OPS_PG_BIN/pg_restore" --list "$tmp_file" >/dev/null 2>>"$errlog" || fail "the dump does not read back (pg_restore --list)"
 sync -- "$tmp_file" 2>/dev/null || true
-mv -f -- "$tmp_file" "$final_file" || fail "cannot rename the dump to $final_file"
+# -n: never replace an existing backup (a concurrent run that took the name makes this one fail).
+mv -n -- "$tmp_file" "$final_file" || fail "cannot rename the dump to $final_file"
+[ ! -e "$tmp_file" ] || fail "$final_file appeared meanwhile; not replaced"
 tmp_file=""
 size=$(stat -c %s "$final_file")
 

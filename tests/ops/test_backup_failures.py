@@ -137,3 +137,15 @@ def test_interrupted_backup_leaves_no_partial_file(tmp_path: Path) -> None:
     assert process.returncode == 143
     assert '"status":"error"' in stdout and "SIGTERM" in stdout
     assert list(backups.iterdir()) == []
+
+
+def test_two_backups_in_one_second_get_distinct_names(
+    source_db: tuple[str, list[int]], tmp_path: Path
+) -> None:
+    env = script_env(DATABASE_URL=libpq(source_db[0]), BACKUP_DIR=tmp_path)
+    names = set()
+    for _ in range(3):
+        result, log = run_script("backup.sh", env=env)
+        assert result.returncode == 0, result.stderr
+        names.add(Path(log["file"]).name)
+    assert len(names) == 3 and {p.name for p in tmp_path.iterdir()} == names

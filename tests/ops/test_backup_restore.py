@@ -22,7 +22,7 @@ from tests.ops.helpers import (
     script_env,
 )
 
-BACKUP_NAME = re.compile(r"^iterative_prediction_\d{8}T\d{6}Z\.dump$")
+BACKUP_NAME = re.compile(r"^iterative_prediction_\d{8}T\d{6}Z(_\d+)?\.dump$")
 
 
 def alembic_head() -> str:
