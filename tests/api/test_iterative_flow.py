@@ -237,3 +237,49 @@ def test_history_is_partial_while_running_and_filters_by_sample(api: ApiClient, 
     assert [s["iteration"] for s in summaries] == [1, 2]
     assert [s["processed_samples"] for s in summaries] == [2, 2]
     assert [s["newly_converged"] for s in summaries] == [0, 2]
+
+
+def test_no_round_barrier_a_slow_call_holds_up_only_its_sample(api: ApiClient, fake_llm: FakeLlm):
+    slow, fast = unique_ids(2)
+    fake_llm.script(
+        {
+            slow: {"rounds": [{"delay": 1.2, "values": values(600, 12)}, values(600, 12)]},
+            fast: {"rounds": [values(500, 10), values(550, 11), values(551, 11.01)]},
+        }
+    )
+    task_id = api.start(sample_table([slow, fast]), reference_table(), max_workers=2)
+    api.wait(task_id)
+    slow_first = fake_llm.calls(slow)[0]
+    fast_calls = fake_llm.calls(fast)
+    assert [c.round for c in fast_calls] == [1, 2, 3]
+    # The fast sample finished all three rounds while the slow one was still in round 1.
+    assert max(c.ended for c in fast_calls) < slow_first.ended
+
+
+def test_at_most_max_workers_calls_are_in_flight(api: ApiClient, fake_llm: FakeLlm):
+    ids = unique_ids(8)
+    step = {"delay": 0.15, "values": values(600, 12)}
+    fake_llm.script({i: {"rounds": [step]} for i in ids})
+    task_id = api.start(sample_table(ids), reference_table(), max_workers=3)
+    assert api.wait(task_id)["converged_samples"] == 8
+    calls = [c for i in ids for c in fake_llm.calls(i)]
+    events = sorted([(c.started, 1) for c in calls] + [(c.ended, -1) for c in calls])
+    in_flight, peak = 0, 0
+    for _, delta in events:
+        in_flight += delta
+        peak = max(peak, in_flight)
+    assert peak == 3
+
+
+def test_ten_rounds_with_retries_finish_within_the_graph_limits(api: ApiClient, fake_llm: FakeLlm):
+    (sample,) = unique_ids(1)
+    # Each round: a 500 first, then a value 5 % higher than the last: never converges.
+    rounds = [[{"status": 500}, values(100 * 1.05**k, 10 * 1.05**k)] for k in range(10)]
+    fake_llm.script({sample: {"rounds": rounds}})
+    task_id = api.start(sample_table([sample]), reference_table(), max_iterations=10)
+    task = api.wait(task_id)
+    assert task["status"] == "completed" and task["current_iteration"] == 10
+    doc = api.history(task_id)["samples"]["sample_0"]
+    assert len(doc["targets"]["UTS"]["iterations"]) == 10
+    assert doc["convergence_status"] == "not_converged"
+    assert len(fake_llm.calls(sample)) == 20
