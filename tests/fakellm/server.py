@@ -11,6 +11,15 @@ Script (POST /_script, or `FakeLlm.script(...)`):
     {"delay": 5.0, "values": {...}} / {"text": "not json"}.
 A round past the end of the list repeats the last one.
 
+Unscripted samples (and samples scripted as `{"converge_after": N}`, without rounds) get default
+values: 100 per target (or `default.values`), 10 % higher per round left before round
+`converge_after` (the sample's own, else `default.converge_after`, else 1), then constant.
+Benchmarks add, in `default`:
+    "latency": 0.2 | {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}   seconds per call
+    "fault_rate": {"500": 0.02, "429": 0.01}   probability of each error per unscripted attempt
+    "seed": 7                                  seeds latency and faults (reproducible runs)
+`GET /_calls?since=N` returns the log from call N on.
+
 Run standalone: python -m tests.fakellm.server --port 9100 [--script file.json]
 """
 
@@ -50,26 +59,44 @@ class FakeState:
     calls: list[Call] = field(default_factory=list)
     attempts: dict[tuple[str, int], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    rng: random.Random = field(default_factory=random.Random)
 
 
 def _answer(values: dict[str, Any], prompt: str) -> str:
     return json.dumps({"analysis": {"reasoning": "scripted"}, "predictions": values})
 
 
-def _default_values(state: FakeState, prompt: str, round_no: int) -> dict[str, Any]:
+def _default_values(
+    state: FakeState, prompt: str, round_no: int, sample_id: str = "?"
+) -> dict[str, Any]:
     """Unscripted samples: values from `default.values` (or 100 per target), converging after
-    `default.converge_after` rounds (changing by 10 % each round before that)."""
+    the sample's own or `default.converge_after` rounds (changing by 10 % each round before)."""
     targets = [t[2:] for t in TARGETS_RE.search(prompt).group(1).splitlines()]  # type: ignore[union-attr]
     base = state.default.get("values", {})
-    after = state.default.get("converge_after", 1)
+    own = state.samples.get(sample_id) or {}
+    after = own.get("converge_after", state.default.get("converge_after", 1))
     factor = 1.0 + 0.1 * max(after - round_no, 0)
     return {t: float(base.get(t, 100.0)) * factor for t in targets}
 
 
-def _latency(spec: Any) -> float:
+def _latency(spec: Any, rng: random.Random | None = None) -> float:
     if isinstance(spec, dict) and spec.get("kind") == "lognormal":
-        return random.lognormvariate(spec.get("mu", -1.6), spec.get("sigma", 0.6))
+        return (rng or random).lognormvariate(spec.get("mu", -1.6), spec.get("sigma", 0.6))
     return float(spec or 0.0)
+
+
+def _fault(state: FakeState) -> dict[str, Any] | None:
+    """A random error for an unscripted attempt, as often as `default.fault_rate` says."""
+    draw = state.rng.random()
+    for status, rate in (state.default.get("fault_rate") or {}).items():
+        if draw < rate:
+            return (
+                {"status": int(status), "retry_after": 0}
+                if status == "429"
+                else {"status": int(status)}
+            )
+        draw -= rate
+    return None
 
 
 def create_app(state: FakeState) -> FastAPI:
@@ -91,8 +118,11 @@ def create_app(state: FakeState) -> FastAPI:
             call = Call(sample_id, round_no, attempt, "ok", time.monotonic())
             state.calls.append(call)
             step = _step(state, sample_id, round_no, attempt)
+            if step is None:
+                step = _fault(state)
+            latency = _latency(state.default.get("latency"), state.rng)
         try:
-            return await _respond(state, step, prompt, round_no, call, body)
+            return await _respond(state, step, prompt, round_no, call, body, latency)
         finally:
             call.ended = time.monotonic()
 
@@ -103,11 +133,14 @@ def create_app(state: FakeState) -> FastAPI:
             state.samples.update(payload.get("samples", {}))
             if "default" in payload:
                 state.default = payload["default"]
+                _seed(state)
         return {"status": "ok"}
 
     @app.get("/_calls")
-    async def calls() -> list[dict[str, Any]]:
-        return [c.__dict__ for c in state.calls]
+    async def calls(since: int = 0) -> list[dict[str, Any]]:
+        with state.lock:
+            chosen = state.calls[since:]
+        return [dict(c.__dict__) for c in chosen]
 
     @app.post("/_reset")
     async def reset() -> dict[str, str]:
@@ -121,9 +154,14 @@ def create_app(state: FakeState) -> FastAPI:
     return app
 
 
+def _seed(state: FakeState) -> None:
+    if "seed" in state.default:
+        state.rng.seed(state.default["seed"])
+
+
 def _step(state: FakeState, sample_id: str, round_no: int, attempt: int) -> dict[str, Any] | None:
     script = state.samples.get(sample_id)
-    if not script:
+    if not script or "rounds" not in script:
         return None
     rounds = script["rounds"]
     current = rounds[min(round_no, len(rounds)) - 1]
@@ -139,11 +177,13 @@ async def _respond(
     round_no: int,
     call: Call,
     body: dict[str, Any],
+    latency: float = 0.0,
 ) -> JSONResponse:
-    step = step if step is not None else {"values": _default_values(state, prompt, round_no)}
+    if step is None:
+        step = {"values": _default_values(state, prompt, round_no, call.sample_id)}
     if "values" not in step and "status" not in step and "text" not in step:
         step = {"values": step}
-    delay = step.get("delay", _latency(state.default.get("latency")))
+    delay = step.get("delay", latency)
     if delay:
         call.outcome = "timeout" if step.get("delay") else "ok"
         await asyncio.sleep(delay)
@@ -216,6 +256,7 @@ class FakeLlm:
             self.state.samples.update(samples or {})
             if default:
                 self.state.default = default
+                _seed(self.state)
 
     def calls(self, sample_id: str | None = None) -> list[Call]:
         with self.state.lock:
@@ -233,6 +274,7 @@ def main() -> None:
             payload = json.load(f)
         state.samples.update(payload.get("samples", {}))
         state.default = payload.get("default", {})
+        _seed(state)
     uvicorn.run(create_app(state), host="127.0.0.1", port=args.port, log_level="warning")
 
 
