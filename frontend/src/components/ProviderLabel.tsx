@@ -11,7 +11,7 @@ export default function ProviderLabel({ provider, model, label, isBaseline }: Pr
   if (baseline) {
     return (
       <span className="provider">
-        <span className="badge badge--baseline">baseline</span> {label ?? 'kNN, no LLM'}
+        <span className="badge badge--baseline">baseline</span> {(label ?? 'kNN, no LLM').replace(/^baseline\s*/i, '')}
       </span>
     );
   }

@@ -95,7 +95,9 @@ export default function AccuracyPanel({ accuracy, error, finished }: Props) {
           </div>
           <div>
             <div className="panel__header" style={{ marginBottom: '0.25rem' }}>
-              <h3 style={{ margin: 0 }}>Final prediction vs measured</h3>
+              <h3 style={{ margin: 0 }}>
+                Final prediction vs measured <span className="muted small">(dashed: perfect prediction)</span>
+              </h3>
               <TargetSelect targets={targets} value={target} onChange={setPicked} />
             </div>
             {points.length ? (

@@ -30,12 +30,12 @@ const COLUMNS: Column[] = [
   { key: 'index', label: '#', width: '56px', numeric: true, render: (r) => r.index },
   { key: 'id', label: 'Sample', width: 'minmax(110px, 1.3fr)', render: (r) => r.id },
   { key: 'status', label: 'Status', width: '130px', render: (r) => <StatusBadge status={r.status} /> },
-  { key: 'convergedAt', label: 'Converged at', width: '105px', numeric: true, render: (r) => r.convergedAt ?? '–' },
+  { key: 'convergedAt', label: 'Converged at', width: '115px', numeric: true, render: (r) => r.convergedAt ?? '–' },
   { key: 'rounds', label: 'Rounds', width: '72px', numeric: true, render: (r) => r.rounds },
   { key: 'initial', label: 'Initial', width: 'minmax(80px, 1fr)', numeric: true, render: (r) => formatNumber(r.initial) },
   { key: 'final', label: 'Final', width: 'minmax(80px, 1fr)', numeric: true, render: (r) => formatNumber(r.final) },
   { key: 'change', label: 'Change', width: 'minmax(80px, 1fr)', numeric: true, render: (r) => formatNumber(r.change) },
-  { key: 'lastRelChange', label: 'Last rel. change', width: '120px', numeric: true, render: (r) => formatNumber(r.lastRelChange, 4) },
+  { key: 'lastRelChange', label: 'Rel. change', width: '110px', numeric: true, render: (r) => formatNumber(r.lastRelChange, 4) },
   { key: 'errorType', label: 'Error', width: 'minmax(110px, 1.2fr)', render: (r) => (r.errorType ? <span title={r.errorMessage ?? ''}>{r.errorType}</span> : '') },
 ];
 

@@ -42,7 +42,9 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
           {task.task_name} <span className="muted small">#{task.task_id}</span>
         </h1>
         <div className="page-header__meta">
-          <StatusBadge status={task.status} />
+          <span data-testid="task-status">
+            <StatusBadge status={task.status} />
+          </span>
           <ProviderLabel provider={task.llm_provider} model={task.llm_model} label={task.provider_label} isBaseline={task.is_baseline} />
           <span>Targets: {task.target_properties.join(', ')}</span>
           <span>Created {formatDateTime(task.created_at)}</span>

@@ -49,7 +49,10 @@ export default function TaskProgress({ task, info }: Props) {
       ) : null}
       {!running && reason ? (
         <p className="muted" style={{ margin: '0.75rem 0 0' }}>
-          Stopped because {EARLY_STOP_REASONS[reason] ?? reason}
+          Stopped because{' '}
+          {reason === 'all_samples_converged' && task.failed_samples > 0
+            ? 'every sample converged or failed'
+            : (EARLY_STOP_REASONS[reason] ?? reason)}
           {task.early_stop ? '' : ' (early stop was off: every sample ran every round)'}.
         </p>
       ) : null}

@@ -47,11 +47,11 @@ export function trendOption(trend: TrendData, target: string, highlight: number 
         z: isHighlight ? 10 : 2,
         lineStyle: {
           width: isHighlight ? 3.5 : many ? 1 : 1.5,
-          opacity: dim && !isHighlight ? 0.18 : 0.9,
+          opacity: dim && !isHighlight ? 0.3 : 0.9,
           ...(isHighlight ? { color: COLORS.highlight } : {}),
         },
         itemStyle: {
-          opacity: dim && !isHighlight ? 0.18 : 1,
+          opacity: dim && !isHighlight ? 0.3 : 1,
           ...(isHighlight ? { color: COLORS.highlight } : {}),
         },
         emphasis: { focus: 'none', lineStyle: { width: 3 } },
@@ -119,9 +119,9 @@ export function scatterOption(points: readonly ScatterPoint[], target: string): 
   const all = valid.flatMap((p) => [p.predicted, p.measured]);
   const lo = all.length ? Math.min(...all) : 0;
   const hi = all.length ? Math.max(...all) : 1;
-  const pad = (hi - lo) * 0.05 || 1;
-  const min = lo - pad;
-  const max = hi + pad;
+  const step = 10 ** (Math.floor(Math.log10(Math.max(hi - lo, 1e-9))) - 1);
+  const min = Math.floor((lo - (hi - lo) * 0.03) / step) * step;
+  const max = Math.ceil((hi + (hi - lo) * 0.03) / step) * step || 1;
   return {
     animation: false,
     grid: { left: 64, right: 24, top: 24, bottom: 48 },
@@ -130,8 +130,8 @@ export function scatterOption(points: readonly ScatterPoint[], target: string): 
       formatter: (p: { data?: { name?: string; value?: [number, number] } }) =>
         `${p.data?.name ?? ''}<br/>measured ${formatNumber(p.data?.value?.[0])}<br/>predicted ${formatNumber(p.data?.value?.[1])}`,
     },
-    xAxis: { type: 'value', name: `measured ${target}`, nameLocation: 'middle', nameGap: 28, min, max, scale: true },
-    yAxis: { type: 'value', name: `predicted ${target}`, min, max, scale: true },
+    xAxis: { type: 'value', name: `measured ${target}`, nameLocation: 'middle', nameGap: 28, min, max, axisLabel: { showMinLabel: false, showMaxLabel: false } },
+    yAxis: { type: 'value', name: `predicted ${target}`, min, max, axisLabel: { showMinLabel: false, showMaxLabel: false } },
     series: [
       {
         type: 'scatter',
@@ -142,7 +142,7 @@ export function scatterOption(points: readonly ScatterPoint[], target: string): 
           silent: true,
           symbol: 'none',
           lineStyle: { type: 'dashed', color: '#57606a' },
-          label: { formatter: 'predicted = measured' },
+          label: { show: false },
           data: [[{ coord: [min, min] }, { coord: [max, max] }]],
         },
       },

@@ -29,6 +29,11 @@ function changeKey(t: Task): string {
   return [t.status, t.updated_at, t.current_iteration, t.converged_samples, t.failed_samples, t.progress].join('|');
 }
 
+function mayHavePredictions(t: Task): boolean {
+  if (isTerminal(t.status)) return t.current_iteration > 0 || t.converged_samples + t.failed_samples > 0;
+  return t.progress > 0 || t.current_iteration > 0;
+}
+
 function noPredictionYet(err: unknown): boolean {
   return err instanceof ApiError && err.code === 'ITERATION_HISTORY_NOT_FOUND';
 }
@@ -49,6 +54,14 @@ export function useTaskData(taskId: number): TaskData {
     const key = changeKey(t);
     if (key === loadedKeyRef.current) return;
     const terminal = isTerminal(t.status);
+    if (!mayHavePredictions(t)) {
+      // Nothing stored yet: do not ask (the 404 would only add noise to the console).
+      setHistory(null);
+      setHistoryLoaded(true);
+      loadedKeyRef.current = key;
+      setLoadedKey(key);
+      return;
+    }
     const [h, s, a] = await Promise.allSettled([
       api.getHistory(taskId, signal),
       api.getConvergenceStats(taskId, signal),

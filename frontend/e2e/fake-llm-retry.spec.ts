@@ -1,0 +1,93 @@
+/**
+ * An LLM task against the scripted fake OpenAI-compatible server (tests/fakellm/server.py):
+ * two samples fail (a 500 on every attempt of round 2; an unparseable answer), the page lists
+ * them with their error types, "Retry failed" starts a new task holding just those two, and it finishes.
+ */
+import { mpeaSplit, TARGETS } from './data';
+import type { Page } from '@playwright/test';
+import { expect, screenshot, test, waitForTaskEnd } from './fixtures';
+
+async function pickDataset(page: Page, kind: 'test' | 'reference', filename: string): Promise<void> {
+  const select = page.getByTestId(`dataset-${kind}`).getByLabel('…or pick an uploaded dataset');
+  const value = await select.locator('option', { hasText: filename }).first().getAttribute('value');
+  await select.selectOption(value ?? '');
+}
+
+const fakeUrl = process.env.E2E_FAKE_LLM_URL ?? '';
+
+test.skip(!fakeUrl, 'tests/fakellm/server.py is not in the repository yet');
+
+test('LLM task with two failing samples, retried from the page', async ({ page, baseUrl, request }) => {
+  const split = mpeaSplit(6, 30);
+  const [, brokenAtRound2, , , garbled] = split.testIds as [string, string, string, string, string];
+  const good = { 'YS(MPa)': 500, 'UTS(MPa)': 800, 'El(%)': 20 };
+
+  await request.post(`${fakeUrl}/_reset`);
+  await request.post(`${fakeUrl}/_script`, {
+    data: {
+      // unscripted samples answer `values`, 10 % higher in round 1, then steady: converged at round 2
+      default: { values: good, converge_after: 2 },
+      samples: {
+        [brokenAtRound2]: { rounds: [good, { status: 500 }] },
+        [garbled]: { rounds: [{ text: 'the alloy looks strong, maybe 800 MPa' }] },
+      },
+    },
+  });
+
+  // Datasets uploaded beforehand (through the API), then picked in the form.
+  for (const [name, text] of [
+    ['llm_test.csv', split.test],
+    ['llm_reference.csv', split.reference],
+  ] as const) {
+    const response = await request.post(`${baseUrl}/api/datasets`, { multipart: { file: { name, mimeType: 'text/csv', buffer: Buffer.from(text) } } });
+    expect(response.status()).toBe(201);
+  }
+
+  await page.goto(`${baseUrl}/new`);
+  await pickDataset(page, 'test', 'llm_test.csv');
+  await expect(page.getByTestId('dataset-test').getByText('llm_test.csv: 6 rows')).toBeVisible();
+  await pickDataset(page, 'reference', 'llm_reference.csv');
+  await expect(page.getByTestId('dataset-reference').getByText('llm_reference.csv: 30 rows')).toBeVisible();
+  await page.getByLabel('Task name').fill('Fake LLM with failures');
+  for (const target of TARGETS) await page.getByTestId('targets').getByLabel(target, { exact: true }).check();
+  await page.getByLabel('Provider').selectOption('openai');
+  await page.getByLabel('Model').fill('fake-model');
+  await page.getByLabel('Rounds (max_iterations)', { exact: true }).fill('3');
+  await page.getByLabel('Temperature', { exact: true }).fill('0');
+  await page.getByRole('button', { name: 'Start task' }).click();
+  await expect(page).toHaveURL(/\/tasks\/\d+$/);
+  const originalUrl = page.url();
+  const originalId = originalUrl.split('/').pop();
+
+  expect(await waitForTaskEnd(page)).toBe('completed');
+  await expect(page.getByText('openai/fake-model')).toBeVisible();
+  const failedPanel = page.getByTestId('failed-panel');
+  await expect(failedPanel.getByRole('heading')).toHaveText('Failed samples (2)');
+  await expect(failedPanel).toContainText(brokenAtRound2);
+  await expect(failedPanel).toContainText(garbled);
+  await expect(failedPanel).toContainText('server_error');
+  await expect(failedPanel).toContainText('parse_error');
+  await expect(failedPanel).toContainText('failed in round 2');
+  await expect(page.getByTestId('accuracy-panel')).toContainText('MAE');
+  // The failed filter of the table shows exactly those two.
+  await page.getByLabel('Status', { exact: true }).selectOption('failed');
+  await expect(page.getByRole('table', { name: /^Samples/ }).getByRole('row')).toHaveCount(3);
+  await screenshot(page, 'failed-samples');
+
+  // Now the provider behaves; retry both from the page.
+  await request.post(`${fakeUrl}/_script`, {
+    data: { samples: { [brokenAtRound2]: { rounds: [good] }, [garbled]: { rounds: [good] } } },
+  });
+  await failedPanel.getByRole('button', { name: 'Retry failed (2)' }).click();
+  await expect(page).not.toHaveURL(originalUrl);
+  await expect(page).toHaveURL(/\/tasks\/\d+$/);
+  await expect(page.getByText(`Retry of task #${originalId}`)).toBeVisible();
+  expect(await waitForTaskEnd(page)).toBe('completed');
+  await expect(page.getByTestId('task-progress')).toContainText('2samples');
+  await expect(page.getByTestId('failed-panel')).toHaveCount(0);
+  const table = page.getByRole('table', { name: /^Samples/ });
+  await expect(table.getByRole('row')).toHaveCount(3);
+  await expect(table).toContainText(brokenAtRound2);
+  await expect(table).toContainText(garbled);
+  await screenshot(page, 'retried-task');
+});
