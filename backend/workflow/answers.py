@@ -8,6 +8,7 @@ from typing import Any
 
 from backend.workflow.errors import PredictionError
 
+PLAUSIBLE_FACTOR = 10.0
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 
 
@@ -81,10 +82,11 @@ def parse_predictions(
 
 
 def plausible_bounds(low: float, high: float) -> tuple[float, float]:
-    """What the reference values make physically plausible: their range widened by its own
-    span on each side, never negative for a property the references never show negative."""
-    span = max(high - low, abs(high) * 0.5, 1.0)
-    lower = low - span
+    """What the reference values make physically plausible: an order of magnitude around their
+    range, and never negative for a property no reference shows negative. Generous on purpose:
+    it catches unit slips and runaway numbers, not bold predictions."""
+    scale = max(high - low, abs(high), abs(low), 1.0)
+    lower = low - PLAUSIBLE_FACTOR * scale
     if low >= 0:
         lower = max(lower, 0.0)
-    return lower, high + span
+    return lower, high + PLAUSIBLE_FACTOR * scale

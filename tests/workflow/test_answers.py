@@ -49,8 +49,8 @@ def test_bad_answers_are_classified(text, error_type):
 
 def test_plausible_bounds_widen_the_reference_range():
     low, high = plausible_bounds(300, 1500)
-    assert low == 0 and high == 2700  # never negative when no reference is
-    assert plausible_bounds(-50, 50) == (-150, 150)
+    assert low == 0 and high == 16500  # never negative when no reference is
+    assert plausible_bounds(-50, 50) == (-1050, 1050)
 
 
 def test_the_object_holding_predictions_wins_over_other_objects():
