@@ -1,0 +1,151 @@
+"""deploy/nginx.conf in a real nginx: SPA fallback, caching, gzip, headers, /api proxied.
+
+The template is rendered as the nginx image does (envsubst of three variables), the snippet
+paths and the listen address are pointed at a temporary directory, and a stub backend answers
+/api/*. Needs the `nginx` binary (Debian: nginx-light).
+"""
+
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import free_port, wait_until
+from tests.ops.helpers import ROOT
+
+ASSET = "index-Ab12Cd34.js"
+
+
+class _StubBackend(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"status":"ok","database":"ok","path":"%s","forwarded_for":"%s"}' % (
+            self.path.encode(),
+            (self.headers.get("X-Forwarded-For") or "").encode(),
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(binary).exists(), "nginx is needed (apt-get install nginx-light)"
+    base = tmp_path_factory.mktemp("nginx")
+    html = base / "html"
+    (html / "assets").mkdir(parents=True)
+    (html / "index.html").write_text(f'<!doctype html><script src="/assets/{ASSET}"></script>')
+    (html / "assets" / ASSET).write_text("console.log('dashboard');\n" * 400)
+    snippets = base / "snippets"
+    snippets.mkdir()
+    for name in ("security-headers.conf", "csp.conf", "proxy.conf"):
+        shutil.copy(ROOT / "deploy" / name, snippets / name)
+
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _StubBackend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    port = free_port()
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    for name, value in {
+        "BACKEND_UPSTREAM": f"127.0.0.1:{backend.server_port}",
+        "NGINX_RESOLVER": "127.0.0.1",
+        "NGINX_MAX_BODY_SIZE": "1m",
+    }.items():
+        site = site.replace("${" + name + "}", value)
+    site = (
+        site.replace("/etc/nginx/snippets", str(snippets))
+        .replace("/usr/share/nginx/html", str(html))
+        .replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
+        .replace("listen [::]:80 default_server;", "")
+    )
+    assert "${" not in site
+    (base / "default.conf").write_text(site)
+    mime = "/etc/nginx/mime.types"
+    types = f"include {mime};" if Path(mime).exists() else "types { application/javascript js; }"
+    # As root, workers would run as nobody and not see into pytest's private temporary dirs.
+    (base / "nginx.conf").write_text(
+        f"""daemon off;
+{"user root;" if os.geteuid() == 0 else ""}
+worker_processes 1;
+pid {base}/nginx.pid;
+error_log {base}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  {types}
+  default_type application/octet-stream;
+  access_log off;
+  client_body_temp_path {base}/body;
+  proxy_temp_path {base}/proxy;
+  include {base}/default.conf;
+}}
+"""
+    )
+    conf = ["-c", str(base / "nginx.conf"), "-p", str(base)]
+    check = subprocess.run([binary, "-t", *conf], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen([binary, *conf], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(up, timeout=20, interval=0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        backend.shutdown()
+
+
+def test_spa_fallback_and_no_cache_for_the_entry_page(nginx: str) -> None:
+    for path in ("/", "/tasks/42", "/index.html"):
+        response = httpx.get(nginx + path)
+        assert response.status_code == 200 and ASSET in response.text, path
+        assert "no-cache" in response.headers["cache-control"], path
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_hashed_assets_are_cached_for_a_year_and_gzipped(nginx: str) -> None:
+    response = httpx.get(f"{nginx}/assets/{ASSET}", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers.get_list("cache-control") == ["public, max-age=31536000, immutable"]
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    # A missing asset is a 404, not the entry page (a stale page must not get HTML as JS).
+    assert httpx.get(f"{nginx}/assets/gone-00000000.js").status_code == 404
+
+
+def test_api_docs_and_openapi_are_proxied(nginx: str) -> None:
+    for path in (
+        "/api/health",
+        "/api/results/1/iterations?sample_index=2",
+        "/docs",
+        "/openapi.json",
+    ):
+        response = httpx.get(nginx + path)
+        assert response.status_code == 200, path
+        body = response.json()
+        assert body["path"] == path
+        assert body["forwarded_for"] == "127.0.0.1"
+    assert httpx.get(f"{nginx}/healthz").text == "ok\n"
+
+
+def test_request_size_limit(nginx: str) -> None:
+    response = httpx.post(f"{nginx}/api/datasets", content=b"x" * (2 * 1024 * 1024))
+    assert response.status_code == 413
