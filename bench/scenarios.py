@@ -1,0 +1,546 @@
+"""The scenarios of issue 5, each measured against its bar in DESIGN.md.
+
+Each returns a dict: `key`, `what`, `bar`, `figure` (text for the table), `passed`
+(True/False, or None where the bar is "reported"), and `details` (raw numbers for the JSON)."""
+
+import asyncio
+import random
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import insert
+
+from bench import analysis
+from bench.data import TARGETS, demo_split, reference_csv, synthetic_test_csv
+from bench.stack import MemoryWatch, Stack, cpu_seconds
+
+LOGNORMAL = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
+Result = dict[str, Any]
+
+
+def _body(test: str, reference: str, **extra: Any) -> dict[str, Any]:
+    body = {
+        "task_name": "bench",
+        "test_file_path": test,
+        "reference_file_path": reference,
+        "target_properties": TARGETS,
+        "llm_provider": "openai",
+        "llm_model": "fake-model",
+        "temperature": 0.0,
+        "enable_iteration": True,
+        "max_iterations": 5,
+        "convergence_threshold": 0.01,
+        "early_stop": True,
+        "max_workers": 20,
+    }
+    body.update(extra)
+    return body
+
+
+def _seconds(task: dict[str, Any]) -> float:
+    started = datetime.fromisoformat(task["started_at"])
+    completed = datetime.fromisoformat(task["completed_at"])
+    return (completed - started).total_seconds()
+
+
+class Bench:
+    """Runs the scenarios in order on one stack; shares the uploaded reference file."""
+
+    def __init__(self, stack: Stack, quick: bool = False) -> None:
+        self.stack = stack
+        self.quick = quick
+        self.reference = stack.upload("mpea_reference.csv", reference_csv())
+        self.series: dict[str, Any] = {}  # for the plots
+
+    def _run(
+        self,
+        n: int,
+        prefix: str,
+        default: dict[str, Any],
+        samples: dict[str, Any] | None = None,
+        timeout: float = 600,
+        **extra: Any,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        self.stack.script(default, samples)
+        test = self.stack.upload(f"{prefix}.csv", synthetic_test_csv(n, prefix, seed=n))
+        task_id = self.stack.start(**_body(test, self.reference, **extra))
+        task = self.stack.wait(task_id, timeout)
+        if task["status"] != "completed":
+            raise RuntimeError(f"task {task_id} ended {task['status']}: {task['error']}")
+        return task, self.stack.calls()
+
+    def warm_up(self) -> None:
+        """A few small tasks so each gunicorn worker has made its first litellm call (imports,
+        client set-up) before anything is timed."""
+        for k in range(4):
+            self._run(4, f"warm{k}", {"latency": 0.0, "converge_after": 1})
+
+    # -- makespan, occupancy, early stop -----------------------------------------------------
+
+    def makespan(self, n: int, slots: int, seed: int, early_stop: bool = True) -> Result:
+        ids = [f"ms{n}w{slots}{'' if early_stop else 'x'}-{i}" for i in range(n)]
+        # Sample i converges at round 2 + i % 4 (values constant from round 1 + i % 4 on).
+        samples = {sid: {"converge_after": 1 + i % 4} for i, sid in enumerate(ids)}
+        task, calls = self._run(
+            n,
+            ids[0].rsplit("-", 1)[0],
+            {"latency": LOGNORMAL, "seed": seed},
+            samples,
+            max_workers=slots,
+            max_iterations=5,
+            early_stop=early_stop,
+        )
+        makespan = _seconds(task)
+        span = max(c["ended"] for c in calls) - min(c["started"] for c in calls)
+        chain = analysis.longest_chain(calls)
+        total = analysis.total_latency(calls)
+        bound = max(chain, total / slots)
+        occupancy = analysis.occupancy(calls, slots)
+        return {
+            "samples": n,
+            "max_workers": slots,
+            "early_stop": early_stop,
+            "calls": len(calls),
+            "makespan_s": makespan,
+            "call_span_s": span,
+            "longest_chain_s": chain,
+            "total_latency_s": total,
+            "total_over_slots_s": total / slots,
+            "lower_bound_s": bound,
+            "ratio_to_chain": makespan / chain,
+            "ratio_to_lower_bound": makespan / bound,
+            "barrier_makespan_s": analysis.barrier_makespan(calls, slots),
+            "free_flow_makespan_s": analysis.free_flow_makespan(calls, slots),
+            "occupancy": occupancy["occupancy"],
+            "pending_s": occupancy["pending_seconds"],
+            "series": occupancy["series"],
+            "latencies": [analysis.duration(c) for c in calls],
+        }
+
+    def scheduling(self) -> list[Result]:
+        runs = {
+            "20@20": self.makespan(20, 20, seed=1),
+            "32@8": self.makespan(32, 8, seed=2),
+            "32@20": self.makespan(32, 20, seed=3),
+            "32@20 no early stop": self.makespan(32, 20, seed=3, early_stop=False),
+        }
+        self.series["scheduling"] = runs
+        results = []
+        for name in ("20@20", "32@20", "32@8"):
+            run = runs[name]
+            barrier_ratio = run["barrier_makespan_s"] / run["longest_chain_s"]
+            if run["max_workers"] >= run["samples"]:
+                results.append(
+                    {
+                        "key": f"makespan_{name}",
+                        "what": f"makespan, {run['samples']} samples, max_workers "
+                        f"{run['max_workers']} (≥ samples), lognormal σ=0.6",
+                        "bar": "≤ 1.10 × longest per-sample chain",
+                        "figure": f"{run['ratio_to_chain']:.3f} × chain "
+                        f"({run['makespan_s']:.2f} s vs {run['longest_chain_s']:.2f} s); "
+                        f"round barrier would be {barrier_ratio:.2f} × "
+                        f"({run['barrier_makespan_s']:.2f} s)",
+                        "passed": run["ratio_to_chain"] <= 1.10,
+                        "details": _strip(run),
+                    }
+                )
+            else:
+                results.append(
+                    {
+                        "key": f"makespan_{name}",
+                        "what": f"makespan, {run['samples']} samples, max_workers "
+                        f"{run['max_workers']}, lognormal σ=0.6 (samples outnumber slots)",
+                        "bar": "≥ 95 % of slots busy while calls are pending; "
+                        "ratio to lower bound reported",
+                        "figure": f"occupancy {run['occupancy']:.1%}; "
+                        f"{run['ratio_to_lower_bound']:.3f} × lower bound "
+                        f"({run['makespan_s']:.2f} s vs max(chain {run['longest_chain_s']:.2f} s,"
+                        f" total/slots {run['total_over_slots_s']:.2f} s)); round barrier "
+                        f"{run['barrier_makespan_s']:.2f} s "
+                        f"({run['barrier_makespan_s'] / run['lower_bound_s']:.2f} × bound)",
+                        "passed": run["occupancy"] >= 0.95,
+                        "details": _strip(run),
+                    }
+                )
+        with_stop, without = runs["32@20"], runs["32@20 no early stop"]
+        every = with_stop["samples"] * 5
+        results.append(
+            {
+                "key": "early_stop_savings",
+                "what": "LLM calls saved by per-sample early stop (32 samples converging at "
+                "rounds 2–5, max_iterations 5)",
+                "bar": "reported, vs all samples × all rounds",
+                "figure": f"{with_stop['calls']} calls vs {every} "
+                f"({1 - with_stop['calls'] / every:.1%} saved; measured without early stop: "
+                f"{without['calls']} calls, {without['makespan_s']:.2f} s vs "
+                f"{with_stop['makespan_s']:.2f} s)",
+                "passed": None,
+                "details": {
+                    "calls_with_early_stop": with_stop["calls"],
+                    "calls_without_early_stop": without["calls"],
+                    "samples_times_rounds": every,
+                    "saved_fraction": 1 - with_stop["calls"] / every,
+                },
+            }
+        )
+        return results
+
+    # -- orchestration overhead --------------------------------------------------------------
+
+    def overhead(self) -> list[Result]:
+        n, rounds = (200, 5) if self.quick else (1000, 5)
+        out = {}
+        for provider in ("openai", "baseline"):
+            self.stack.script({"latency": 0.0, "converge_after": 99})
+            test = self.stack.upload(
+                f"oh-{provider}.csv", synthetic_test_csv(n, f"oh{provider}", seed=5)
+            )
+            api_cpu = cpu_seconds(self.stack.api_pid)
+            fake_cpu = cpu_seconds(self.stack.fake.pid)  # type: ignore[union-attr]
+            pg_cpu = _pg_cpu(self.stack)
+            task_id = self.stack.start(
+                **_body(
+                    test,
+                    self.reference,
+                    llm_provider=provider,
+                    max_iterations=rounds,
+                    early_stop=False,
+                    max_workers=20,
+                )
+            )
+            task = self.stack.wait(task_id, 900)
+            predictions = n * rounds
+            wall = _seconds(task)
+            out[provider] = {
+                "samples": n,
+                "rounds": rounds,
+                "predictions": predictions,
+                "status": task["status"],
+                "makespan_s": wall,
+                "wall_ms_per_prediction": wall / predictions * 1000,
+                "api_cpu_ms_per_prediction": (cpu_seconds(self.stack.api_pid) - api_cpu)
+                / predictions
+                * 1000,
+                "fake_llm_cpu_ms_per_prediction": (
+                    cpu_seconds(self.stack.fake.pid)  # type: ignore[union-attr]
+                    - fake_cpu
+                )
+                / predictions
+                * 1000,
+                "postgres_cpu_ms_per_prediction": (_pg_cpu(self.stack) - pg_cpu)
+                / predictions
+                * 1000,
+            }
+        llm, knn = out["openai"], out["baseline"]
+        return [
+            {
+                "key": "orchestration_overhead",
+                "what": f"orchestration overhead per prediction, zero-latency LLM, "
+                f"{n} samples × {rounds} rounds, max_workers 20",
+                "bar": "≤ 5 ms",
+                "figure": f"{llm['wall_ms_per_prediction']:.2f} ms wall per prediction "
+                f"(API CPU {llm['api_cpu_ms_per_prediction']:.2f} ms, PostgreSQL "
+                f"{llm['postgres_cpu_ms_per_prediction']:.2f} ms, fake LLM "
+                f"{llm['fake_llm_cpu_ms_per_prediction']:.2f} ms); without LLM calls "
+                f"(baseline provider) {knn['wall_ms_per_prediction']:.2f} ms",
+                "passed": llm["wall_ms_per_prediction"] <= 5.0,
+                "details": out,
+            }
+        ]
+
+    # -- GET /api/tasks/{id} under pollers ---------------------------------------------------
+
+    def pollers(self) -> list[Result]:
+        ids = _insert_tasks(self.stack, 1000, samples_each=20)
+        url = self.stack.http.base_url
+        duration = 10.0 if self.quick else 20.0
+        paced = asyncio.run(_poll(str(url), ids, 100, duration, interval=1.0))
+        saturated = asyncio.run(_poll(str(url), ids, 100, duration / 2, interval=0.0))
+        self.series["poll_latencies"] = paced["latencies"]
+        p95, p99 = paced["p95_ms"], paced["p99_ms"]
+        return [
+            {
+                "key": "task_poll_latency",
+                "what": "GET /api/tasks/{id}, 100 concurrent pollers (each polls every 1 s; the "
+                "dashboard polls every 2 s), 1 000 tasks stored",
+                "bar": "p95 ≤ 20 ms",
+                "figure": f"p95 {p95:.1f} ms, p99 {p99:.1f} ms, p50 {paced['p50_ms']:.1f} ms "
+                f"({paced['requests']} requests, {paced['errors']} errors); "
+                f"closed loop (no pause, saturation): {saturated['throughput_rps']:.0f} req/s, "
+                f"p95 {saturated['p95_ms']:.0f} ms",
+                "passed": p95 <= 20.0 and paced["errors"] == 0,
+                "details": {
+                    "paced": _strip(paced),
+                    "closed_loop": _strip(saturated),
+                    "tasks_stored": len(ids),
+                },
+            }
+        ]
+
+    # -- iteration history -------------------------------------------------------------------
+
+    def history(self) -> list[Result]:
+        task_id = _insert_history(self.stack, 2000, 10)
+        path = f"/api/results/{task_id}/iterations"
+        timings = []
+        size = 0
+        for _ in range(6):
+            started = time.perf_counter()
+            response = self.stack.http.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            size = len(response.content)
+        timings = timings[1:]  # the first warms caches
+        one = []
+        for index in range(5):
+            started = time.perf_counter()
+            self.stack.http.get(path, params={"sample_index": index * 300}).raise_for_status()
+            one.append((time.perf_counter() - started) * 1000)
+        median = statistics.median(timings)
+        return [
+            {
+                "key": "history_latency",
+                "what": "GET /api/results/{id}/iterations, 2 000 samples × 10 rounds, 3 targets",
+                "bar": "≤ 500 ms",
+                "figure": f"median {median:.0f} ms, max {max(timings):.0f} ms "
+                f"({size / 1e6:.1f} MB); one sample: {statistics.median(one):.0f} ms",
+                "passed": max(timings) <= 500.0,
+                "details": {
+                    "task_id": task_id,
+                    "timings_ms": timings,
+                    "one_sample_ms": one,
+                    "bytes": size,
+                },
+            }
+        ]
+
+    # -- memory ------------------------------------------------------------------------------
+
+    def memory(self) -> list[Result]:
+        n = 2000 if self.quick else 10_000
+        self.stack.script({"latency": 0.0, "converge_after": 1})
+        test = self.stack.upload("rss.csv", synthetic_test_csv(n, "rss", seed=9))
+        with MemoryWatch(self.stack.api_pid) as watch:
+            task_id = self.stack.start(
+                **_body(test, self.reference, max_iterations=2, max_workers=20)
+            )
+            task = self.stack.wait(task_id, 600)
+        self.series["rss"] = watch.samples
+        mb = 1024 * 1024
+        return [
+            {
+                "key": "api_rss",
+                "what": f"API process memory during a {n}-sample task (2 rounds each, "
+                "zero-latency LLM, max_workers 20)",
+                "bar": "≤ 500 MB RSS",
+                "figure": f"peak {watch.peak_process / mb:.0f} MB in the worker running it "
+                f"(whole gunicorn tree: {watch.peak_tree / mb:.0f} MB, 1 master + "
+                f"{self.stack.workers} workers); task {task['status']} in "
+                f"{_seconds(task):.0f} s",
+                "passed": watch.peak_process <= 500 * mb and task["status"] == "completed",
+                "details": {
+                    "samples": n,
+                    "peak_process_mb": watch.peak_process / mb,
+                    "peak_tree_mb": watch.peak_tree / mb,
+                    "status": task["status"],
+                    "makespan_s": _seconds(task),
+                },
+            }
+        ]
+
+    # -- baseline accuracy -------------------------------------------------------------------
+
+    def accuracy(self) -> list[Result]:
+        reference, test = demo_split()
+        ref_path = self.stack.upload("mpea_reference_split.csv", reference.to_csv(index=False))
+        test_path = self.stack.upload("mpea_test_split.csv", test.to_csv(index=False))
+        task_id = self.stack.start(
+            **_body(test_path, ref_path, llm_provider="baseline", llm_model="knn")
+        )
+        self.stack.wait(task_id, 300)
+        history = self.stack.http.get(f"/api/results/{task_id}/iterations").json()
+        predicted = {s["sample_id"]: s["final_predictions"] for s in history["samples"].values()}
+        truth = test.set_index("ID")
+        table = {}
+        for target in TARGETS:
+            known = truth[target].to_numpy(dtype=float)
+            knn = np.array([predicted[i][target] for i in truth.index], dtype=float)
+            mean = float(reference[target].mean())
+            table[target] = {
+                "knn_mae": float(np.mean(np.abs(knn - known))),
+                "mean_predictor_mae": float(np.mean(np.abs(mean - known))),
+            }
+        better = sum(v["knn_mae"] < v["mean_predictor_mae"] for v in table.values())
+        figure = "; ".join(
+            f"{t}: kNN {v['knn_mae']:.1f} vs mean {v['mean_predictor_mae']:.1f}"
+            for t, v in table.items()
+        )
+        return [
+            {
+                "key": "baseline_accuracy",
+                "what": f"baseline (distance-weighted kNN) MAE on the MPEA split "
+                f"({len(reference)} reference / {len(test)} test rows, seed 42)",
+                "bar": "MAE per target reported next to a mean predictor",
+                "figure": f"{figure} (kNN better on {better}/{len(TARGETS)})",
+                "passed": None,
+                "details": table,
+            }
+        ]
+
+
+def _strip(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.items() if k not in ("series", "latencies")}
+
+
+def _pg_cpu(stack: Stack) -> float:
+    pidfile = stack.dir / "pg" / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return cpu_seconds(pid)
+
+
+async def _poll(
+    base_url: str, ids: list[int], pollers: int, duration: float, interval: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=pollers, max_keepalive_connections=pollers)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        # Open the connections first; timing starts once each poller has one.
+        await asyncio.gather(*(client.get("/api/health") for _ in range(pollers)))
+        deadline = time.monotonic() + duration
+
+        async def poller(k: int) -> None:
+            nonlocal errors
+            rng = random.Random(k)
+            await asyncio.sleep(rng.uniform(0, interval))  # spread the first ticks
+            while time.monotonic() < deadline:
+                tick = time.monotonic()
+                started = time.perf_counter()
+                response = await client.get(f"/api/tasks/{rng.choice(ids)}")
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+                if interval:
+                    await asyncio.sleep(max(interval - (time.monotonic() - tick), 0))
+
+        started = time.monotonic()
+        await asyncio.gather(*(poller(k) for k in range(pollers)))
+        elapsed = time.monotonic() - started
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_rps": len(latencies) / elapsed,
+        "p50_ms": analysis.percentile(latencies, 50),
+        "p95_ms": analysis.percentile(latencies, 95),
+        "p99_ms": analysis.percentile(latencies, 99),
+        "max_ms": max(latencies),
+        "interval_s": interval,
+        "latencies": latencies,
+    }
+
+
+def _task_row(name: str, samples: int, status: str, rounds: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "status": status,
+        "llm_provider": "openai",
+        "llm_model": "fake-model",
+        "temperature": 0.0,
+        "max_iterations": rounds,
+        "convergence_threshold": 0.01,
+        "early_stop": True,
+        "max_workers": 5,
+        "target_properties": TARGETS,
+        "config": {"test_file_path": "none.csv", "reference_file_path": "none.csv"},
+        "total_samples": samples,
+        "early_stop_reason": "all_samples_converged" if status == "completed" else None,
+    }
+
+
+def _insert_tasks(stack: Stack, count: int, samples_each: int) -> list[int]:
+    """`count` finished tasks with `samples_each` converged samples, by direct inserts."""
+    from backend.db.models import Sample, Task
+
+    now = datetime.now(UTC)
+    with stack.session() as session:
+        rows = [
+            {**_task_row(f"stored {i}", samples_each, "completed", 5), "completed_at": now}
+            for i in range(count)
+        ]
+        ids = list(session.scalars(insert(Task).returning(Task.id), rows))
+        session.execute(
+            insert(Sample),
+            [
+                {
+                    "task_id": task_id,
+                    "sample_index": k,
+                    "sample_id": f"S{k}",
+                    "composition": {"Fe(at%)": 25.0, "Ni(at%)": 25.0},
+                    "status": "converged",
+                    "iterations_done": 3,
+                    "converged_at_iteration": 3,
+                }
+                for task_id in ids
+                for k in range(samples_each)
+            ],
+        )
+        session.commit()
+    return ids
+
+
+def _insert_history(stack: Stack, samples: int, rounds: int) -> int:
+    """A finished task with `samples` × `rounds` prediction rows, by direct inserts."""
+    from backend.db.models import Prediction, Sample, Task
+
+    rng = np.random.default_rng(3)
+    with stack.session() as session:
+        row = {
+            **_task_row("history", samples, "completed", rounds),
+            "started_at": datetime.now(UTC),
+            "completed_at": datetime.now(UTC),
+            "early_stop_reason": "max_iterations_reached",
+        }
+        (task_id,) = session.scalars(insert(Task).returning(Task.id), [row])
+        session.execute(
+            insert(Sample),
+            [
+                {
+                    "task_id": task_id,
+                    "sample_index": i,
+                    "sample_id": f"H-{i}",
+                    "composition": {f"El{k}(at%)": 5.0 for k in range(20)},
+                    "status": "not_converged",
+                    "iterations_done": rounds,
+                }
+                for i in range(samples)
+            ],
+        )
+        base = rng.uniform(10, 1500, (samples, len(TARGETS)))
+        predictions = []
+        for i in range(samples):
+            for r in range(rounds):
+                values = base[i] * (1 + 0.02 * (rounds - r))
+                predictions.append(
+                    {
+                        "task_id": task_id,
+                        "sample_index": i,
+                        "iteration": r + 1,
+                        "values": dict(zip(TARGETS, map(float, values), strict=True)),
+                        "raw_response": '{"predictions": {}}',
+                        "prompt_tokens": 900,
+                        "completion_tokens": 60,
+                        "latency_ms": 200.0,
+                        "attempts": 1,
+                    }
+                )
+        for start in range(0, len(predictions), 5000):
+            session.execute(insert(Prediction), predictions[start : start + 5000])
+        session.commit()
+    return task_id
