@@ -10,9 +10,10 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 .PHONY: dev serve install frontend demo test test-backend test-frontend lint format requirements \
 	backup restore bench stop-db clean
 
-$(VENV)/.installed: requirements.txt
+# requirements-dev.txt is requirements.txt (the production set) plus test and lint tools.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -60,9 +61,12 @@ test-frontend: install
 # The whole suite: lint, backend (real PostgreSQL, fake LLM over HTTP), operations, dashboard.
 test: lint test-backend test-frontend
 
+# Re-pin after editing requirements.in or requirements-dev.in.
 requirements:
 	$(VENV)/bin/pip install --quiet uv
 	$(VENV)/bin/uv pip compile --python-version 3.11 --no-header requirements.in -o requirements.txt
+	$(VENV)/bin/uv pip compile --python-version 3.11 --no-header requirements-dev.in \
+		-o requirements-dev.txt
 
 backup: install
 	bash scripts/backup.sh
