@@ -5,13 +5,11 @@ to head, and starts the task runner, which resumes any task a previous process l
 """
 
 import logging
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,7 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend.api import datasets, health, iterative, results, tasks
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
-from backend.core.logging import configure_logging, request_id_var
+from backend.core.logging import configure_logging
+from backend.core.request_context import RequestContextMiddleware
 from backend.db.migrate import upgrade_to_head
 from backend.db.session import dispose_engine, init_engine
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
@@ -82,28 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        token = request_id_var.set(request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-            response.headers["X-Request-ID"] = request_id
-            if settings.DEBUG or response.status_code >= 500:
-                logger.info(
-                    "request",
-                    extra={
-                        "method": request.method,
-                        "path": request.url.path,
-                        "status": response.status_code,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
-        finally:
-            request_id_var.reset(token)
-        return response
-
+    app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
     for module in (health, datasets, tasks, iterative, results):
         app.include_router(module.router)
     if (settings.FRONTEND_DIR / "index.html").is_file():
