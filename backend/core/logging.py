@@ -4,6 +4,7 @@ import logging
 import sys
 from contextvars import ContextVar
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -22,11 +23,17 @@ def configure_logging(level: str = "INFO") -> None:
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             rename_fields={"levelname": "level", "asctime": "time"},
+            # Decorations other libraries hang on records (uvicorn's colours, litellm's marker).
+            reserved_attrs=[*RESERVED_ATTRS, "color_message", "litellm_redacted"],
         )
     )
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # uvicorn installs its own plain-text handlers before the app loads: route them through ours.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
     # litellm and httpx are chatty at INFO and may echo request headers at DEBUG.
     for noisy in (
         "LiteLLM",
