@@ -23,7 +23,6 @@ function toggle(list: string[], item: string, on: boolean): string[] {
 export default function ColumnChooser(props: Props) {
   const { test, reference, targets, idColumn, featureColumns, errors } = props;
   const numericRef = reference.columns.filter((c) => reference.column_types[c] === 'numeric');
-  const textRef = reference.columns.filter((c) => reference.column_types[c] !== 'numeric');
   const candidates = test.columns.filter((c) => c !== idColumn && !targets.includes(c));
   const groundTruth = targets.filter((t) => test.columns.includes(t));
   const err = (f: string) => errors[f];
@@ -36,7 +35,7 @@ export default function ColumnChooser(props: Props) {
         <legend>Targets to predict</legend>
         <span className="hint">Numeric columns of the reference file. Every reference row must hold a value for each.</span>
         <div className="checkbox-grid" data-testid="targets">
-          {[...numericRef, ...textRef].map((c) => (
+          {numericRef.map((c) => (
             <label key={c} className="checkbox">
               <input
                 type="checkbox"
@@ -46,7 +45,6 @@ export default function ColumnChooser(props: Props) {
                 onChange={(e) => props.onTargets(toggle(targets, c, e.target.checked))}
               />
               {c}
-              {reference.column_types[c] !== 'numeric' ? <span className="muted small">(text)</span> : null}
             </label>
           ))}
         </div>

@@ -56,7 +56,7 @@ export default function AccuracyPanel({ accuracy, error, finished }: Props) {
           ))}
         </ul>
         <div className="grid-2">
-          <div className="table-wrap">
+          <div className="table-wrap" style={{ maxHeight: '26rem' }}>
             <table className="data" aria-label="Accuracy per target and round">
               <thead>
                 <tr>

@@ -16,6 +16,8 @@ export default function SamplePicker({ samples, chosen, highlight, onChosen, onH
   const uid = useId();
   const [query, setQuery] = useState('');
   const [message, setMessage] = useState('');
+  // The suggestion list holds every sample ID: build it only once someone types.
+  const [suggest, setSuggest] = useState(false);
   const byId = new Map(samples.map((s) => [s.sample_id, s.sample_index]));
   const shown = samples.filter((s) => chosen.has(s.sample_index));
 
@@ -67,6 +69,7 @@ export default function SamplePicker({ samples, chosen, highlight, onChosen, onH
           placeholder="sample ID or index"
           value={query}
           onChange={(e) => setQuery(e.target.value)}
+          onFocus={() => setSuggest(true)}
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
               e.preventDefault();
@@ -76,7 +79,7 @@ export default function SamplePicker({ samples, chosen, highlight, onChosen, onH
           aria-describedby={message ? `${uid}-msg` : undefined}
         />
         <datalist id={`${uid}-ids`}>
-          {samples.length <= 3000 ? samples.map((s) => <option key={s.sample_index} value={s.sample_id} />) : null}
+          {suggest && samples.length <= 5000 ? samples.map((s) => <option key={s.sample_index} value={s.sample_id} />) : null}
         </datalist>
         <button type="button" className="btn btn--small" onClick={add} disabled={!query.trim()}>
           Add

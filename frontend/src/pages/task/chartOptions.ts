@@ -86,8 +86,8 @@ export function heatmapOption(data: HeatmapData, threshold: number, highlightRow
     },
     dataZoom: zoom
       ? [
-          { type: 'slider', yAxisIndex: 0, startValue: 0, endValue: visibleRows - 1, right: 8, width: 16, showDetail: false, filterMode: 'empty' },
-          { type: 'inside', yAxisIndex: 0, startValue: 0, endValue: visibleRows - 1, zoomOnMouseWheel: false, moveOnMouseWheel: true },
+          { type: 'slider', yAxisIndex: 0, startValue: 0, endValue: visibleRows - 1, right: 8, width: 16, showDetail: false, filterMode: 'filter' },
+          { type: 'inside', yAxisIndex: 0, startValue: 0, endValue: visibleRows - 1, zoomOnMouseWheel: false, moveOnMouseWheel: true, filterMode: 'filter' },
         ]
       : [],
     visualMap: {
