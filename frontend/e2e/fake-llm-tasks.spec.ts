@@ -91,3 +91,48 @@ test('LLM task with two failing samples, retried from the page', async ({ page, 
   await expect(table).toContainText(garbled);
   await screenshot(page, 'retried-task');
 });
+
+test('a running LLM task updates live and can be cancelled from the page', async ({ page, baseUrl, request }) => {
+  const split = mpeaSplit(6, 30);
+  await request.post(`${fakeUrl}/_reset`);
+  // every call takes 0.4 s; with one call in flight the task runs for several seconds
+  await request.post(`${fakeUrl}/_script`, { data: { default: { values: { 'YS(MPa)': 500, 'UTS(MPa)': 800, 'El(%)': 20 }, converge_after: 3, latency: 0.4 } } });
+  const paths: string[] = [];
+  for (const [name, text] of [
+    ['cancel_test.csv', split.test],
+    ['cancel_reference.csv', split.reference],
+  ] as const) {
+    const response = await request.post(`${baseUrl}/api/datasets`, { multipart: { file: { name, mimeType: 'text/csv', buffer: Buffer.from(text) } } });
+    paths.push(((await response.json()) as { path: string }).path);
+  }
+  const started = await request.post(`${baseUrl}/api/iterative-prediction/start`, {
+    data: {
+      task_name: 'Slow fake LLM, cancelled',
+      test_file_path: paths[0],
+      reference_file_path: paths[1],
+      target_properties: [...TARGETS],
+      llm_provider: 'openai',
+      llm_model: 'fake-model',
+      enable_iteration: true,
+      max_iterations: 5,
+      max_workers: 1,
+    },
+  });
+  expect(started.status()).toBe(200);
+  const taskId = ((await started.json()) as { task_id: number }).task_id;
+
+  await page.goto(`${baseUrl}/tasks/${taskId}`);
+  await expect(page.getByTestId('task-status')).toHaveText('running');
+  await expect(page.getByText('Live — updating every 2 s')).toBeVisible();
+  // predictions arrive while we watch: the table fills in without a reload
+  await expect(page.getByRole('table', { name: /^Samples/ }).getByRole('row').nth(1)).toBeVisible({ timeout: 20_000 });
+  const progress = page.getByRole('progressbar', { name: 'Task progress' });
+  const before = Number(await progress.getAttribute('aria-valuenow'));
+  await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(before);
+
+  await page.getByRole('button', { name: 'Cancel task' }).click();
+  await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+  expect(await waitForTaskEnd(page, 30_000)).toBe('cancelled');
+  await expect(page.getByRole('button', { name: 'Cancel task' })).toHaveCount(0);
+  await expect(page.getByText('Live — updating every 2 s')).toHaveCount(0);
+});
