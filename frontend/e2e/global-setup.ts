@@ -8,12 +8,32 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from './data';
 import { freePort, requireFile, startProcess, stopProcess, waitForOk } from './servers';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 
 const FRONTEND_OUT = resolve(REPO_ROOT, 'frontend/out');
 const ARTIFACTS = resolve(REPO_ROOT, 'frontend/e2e/artifacts');
 const FAKE_LLM = resolve(REPO_ROOT, 'tests/fakellm/server.py');
 const PYTHON = resolve(REPO_ROOT, '.venv/bin/python');
+
+async function stopEmbeddedPostgres(dataDir: string): Promise<void> {
+  if (!existsSync(join(dataDir, 'postgres', 'postmaster.pid'))) return;
+  const stopper = spawn(PYTHON, ['-m', 'backend.db.embedded', 'stop'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DATA_DIR: dataDir },
+    stdio: 'ignore',
+  });
+  await new Promise<void>((resolveStop) => {
+    const timer = setTimeout(() => {
+      stopper.kill('SIGKILL');
+      resolveStop();
+    }, 30_000);
+    stopper.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+  });
+}
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   requireFile(join(FRONTEND_OUT, 'index.html'), 'run `npm run build` before `npm run e2e`');
@@ -23,6 +43,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const children: ChildProcess[] = [];
   const teardown = async () => {
     for (const child of children.reverse()) await stopProcess(child);
+    // The embedded PostgreSQL outlives the API process by design: stop it before deleting its data.
+    await stopEmbeddedPostgres(dataDir);
     if (!process.env.E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
   };
 
