@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { mpeaSplit, TARGETS } from './data';
+import { expectAccessible } from './a11y';
 import { expect, screenshot, test, waitForTaskEnd } from './fixtures';
 
 test('baseline task on an MPEA split: configure, run, read convergence and accuracy', async ({ page, baseUrl, allowConsoleError }) => {
@@ -55,6 +56,7 @@ test('baseline task on an MPEA split: configure, run, read convergence and accur
   await expect(prompt).toContainText(split.testIds[0]!);
   await expect(prompt).not.toContainText('Formula');
   await screenshot(page, 'new-task');
+  await expectAccessible(page, 'the new-task page');
 
   await page.getByRole('button', { name: 'Start task' }).click();
   await expect(page).toHaveURL(/\/tasks\/\d+$/);
@@ -101,6 +103,7 @@ test('baseline task on an MPEA split: configure, run, read convergence and accur
 
   await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, 'finished-task');
+  await expectAccessible(page, 'the finished task page');
 
   // The list shows it, labelled as baseline; the status filter works; reload keeps the deep link.
   await page.getByRole('link', { name: 'Tasks', exact: true }).click();
@@ -108,6 +111,7 @@ test('baseline task on an MPEA split: configure, run, read convergence and accur
   await expect(row).toContainText('baseline');
   await expect(row).toContainText('completed');
   await expect(row).toContainText('8/8');
+  await expectAccessible(page, 'the task list');
   await page.getByLabel('Status').selectOption('failed');
   await expect(page.getByText('No failed tasks.')).toBeVisible();
   await page.getByLabel('Status').selectOption('completed');
