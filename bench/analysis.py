@@ -5,6 +5,7 @@ A call is a dict with `sample_id`, `round`, `attempt`, `started`, `ended` (monot
 the fake server)."""
 
 import heapq
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -139,6 +140,18 @@ def repeated_calls(calls: Iterable[Call]) -> int:
     """Calls that asked a (sample, round) already asked before (first attempts only count once)."""
     seen: dict[tuple[str, int], int] = defaultdict(int)
     for call in calls:
-        if call["attempt"] >= 1:
-            seen[(call["sample_id"], call["round"])] += 1
+        seen[(call["sample_id"], call["round"])] += 1
     return sum(n - 1 for n in seen.values() if n > 1)
+
+
+def round_gaps(calls: Sequence[Call]) -> list[float]:
+    """Per sample, the time from the end of one call to the start of its next one: what the
+    service spends between a sample's rounds (parse, store, render, wait for a slot)."""
+    by_sample: dict[str, list[Call]] = defaultdict(list)
+    for call in calls:
+        by_sample[call["sample_id"]].append(call)
+    gaps = []
+    for sample_calls in by_sample.values():
+        sample_calls.sort(key=lambda c: c["started"])
+        gaps += [b["started"] - a["ended"] for a, b in itertools.pairwise(sample_calls)]
+    return gaps

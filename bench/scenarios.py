@@ -4,10 +4,16 @@ Each returns a dict: `key`, `what`, `bar`, `figure` (text for the table), `passe
 (True/False, or None where the bar is "reported"), and `details` (raw numbers for the JSON)."""
 
 import asyncio
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +22,7 @@ from sqlalchemy import insert
 
 from bench import analysis
 from bench.data import TARGETS, demo_split, reference_csv, synthetic_test_csv
-from bench.stack import MemoryWatch, Stack, cpu_seconds
+from bench.stack import ROOT, MemoryWatch, Stack, cpu_seconds
 
 LOGNORMAL = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
 Result = dict[str, Any]
@@ -100,6 +106,7 @@ class Bench:
         total = analysis.total_latency(calls)
         bound = max(chain, total / slots)
         occupancy = analysis.occupancy(calls, slots)
+        gaps = analysis.round_gaps(calls)
         return {
             "samples": n,
             "max_workers": slots,
@@ -117,6 +124,11 @@ class Bench:
             "free_flow_makespan_s": analysis.free_flow_makespan(calls, slots),
             "occupancy": occupancy["occupancy"],
             "pending_s": occupancy["pending_seconds"],
+            "gap_between_rounds_ms": {
+                "p50": analysis.percentile(gaps, 50) * 1000,
+                "p95": analysis.percentile(gaps, 95) * 1000,
+                "max": max(gaps, default=0.0) * 1000,
+            },
             "series": occupancy["series"],
             "latencies": [analysis.duration(c) for c in calls],
         }
@@ -392,6 +404,36 @@ class Bench:
         ]
 
 
+def soak(samples: int, report_path: Path) -> list[Result]:
+    """The robustness soak (tests/robustness/test_soak.py) at full size, via pytest."""
+    env = {**os.environ, "SOAK_SAMPLES": str(samples), "SOAK_REPORT": str(report_path)}
+    report_path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command.append("tests/robustness/test_soak.py")
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    passed = done.returncode == 0
+    figures = json.loads(report_path.read_text()) if report_path.exists() else {}
+    if passed:
+        figure = (
+            f"completed after 3 SIGKILLs; {figures['rounds_stored']} rounds stored once each; "
+            f"{figures['repeated_calls']} of {figures['calls']} calls repeated "
+            f"(asked but not yet stored at the kills: "
+            f"{', '.join(str(k['asked_not_stored']) for k in figures['kills'])})"
+        )
+    else:
+        figure = "test failed: " + done.stdout.strip().splitlines()[-1][:300]
+    return [
+        {
+            "key": "soak",
+            "what": f"soak: {samples}-sample task, API process SIGKILLed 3 × and restarted",
+            "bar": "finishes, every round stored once; repeated calls reported",
+            "figure": figure,
+            "passed": passed,
+            "details": figures or {"stdout": done.stdout[-3000:]},
+        }
+    ]
+
+
 def _strip(run: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in run.items() if k not in ("series", "latencies")}
 
@@ -409,7 +451,7 @@ async def _poll(
     base_url: str, ids: list[int], pollers: int, duration: float, interval: float
 ) -> dict[str, Any]:
     latencies: list[float] = []
-    errors = 0
+    failures: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=pollers, max_keepalive_connections=pollers)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
         # Open the connections first; timing starts once each poller has one.
@@ -417,16 +459,19 @@ async def _poll(
         deadline = time.monotonic() + duration
 
         async def poller(k: int) -> None:
-            nonlocal errors
             rng = random.Random(k)
             await asyncio.sleep(rng.uniform(0, interval))  # spread the first ticks
             while time.monotonic() < deadline:
                 tick = time.monotonic()
                 started = time.perf_counter()
-                response = await client.get(f"/api/tasks/{rng.choice(ids)}")
+                try:
+                    response = await client.get(f"/api/tasks/{rng.choice(ids)}")
+                except httpx.HTTPError as exc:
+                    failures[type(exc).__name__] += 1
+                    continue
                 latencies.append((time.perf_counter() - started) * 1000)
                 if response.status_code != 200:
-                    errors += 1
+                    failures[str(response.status_code)] += 1
                 if interval:
                     await asyncio.sleep(max(interval - (time.monotonic() - tick), 0))
 
@@ -435,7 +480,8 @@ async def _poll(
         elapsed = time.monotonic() - started
     return {
         "requests": len(latencies),
-        "errors": errors,
+        "errors": sum(failures.values()),
+        "error_kinds": dict(failures),
         "throughput_rps": len(latencies) / elapsed,
         "p50_ms": analysis.percentile(latencies, 50),
         "p95_ms": analysis.percentile(latencies, 95),
