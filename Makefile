@@ -8,7 +8,7 @@ PORT ?= 8000
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: dev serve install frontend demo test test-backend test-frontend lint format requirements \
-	backup restore bench stop-db clean
+	backup restore create-admin bench stop-db clean
 
 # requirements-dev.txt is requirements.txt (the production set) plus test and lint tools.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -73,6 +73,10 @@ backup: install
 
 restore: install
 	bash scripts/restore.sh $(FILE)
+
+# An account for a server run with accounts (ENVIRONMENT=production or AUTH_REQUIRED=true).
+create-admin: install
+	$(PY) -m backend.cli create-admin $(NAME)
 
 # Every quality bar of DESIGN.md, measured; writes docs/BENCHMARKS.md.
 bench: install

@@ -1,7 +1,9 @@
-"""Operator commands: `python -m backend.cli init | load-demo`."""
+"""Operator commands: `python -m backend.cli init | load-demo | create-admin NAME`."""
 
 import argparse
+import getpass
 import json
+import os
 import sys
 
 from backend.core.config import get_settings
@@ -16,13 +18,34 @@ def _init() -> None:
     upgrade_to_head(engine.url.render_as_string(hide_password=False))
 
 
+def _create_user(username: str, role: str) -> int:
+    """The password comes from ADMIN_PASSWORD or a prompt; never from the command line."""
+    from backend.core.errors import ApiError
+    from backend.services.accounts import create_user
+
+    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass(f"password for {username}: ")
+    with SessionLocal() as session:
+        try:
+            create_user(session, username, password, role)
+        except ApiError as exc:
+            print(f"error: {exc.details}", file=sys.stderr)
+            return 1
+    print(f"created {role} {username}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="start the database if embedded, and migrate it to head")
     sub.add_parser("load-demo", help="store the MPEA demo split as two datasets")
+    admin = sub.add_parser("create-admin", help="create an admin account (asks for the password)")
+    admin.add_argument("username")
+    admin.add_argument("--role", default="admin", choices=["admin", "member", "viewer"])
     args = parser.parse_args(argv)
     _init()
+    if args.command == "create-admin":
+        return _create_user(args.username, args.role)
     if args.command == "load-demo":
         from backend.services.demo import load_demo
 

@@ -14,14 +14,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api import datasets, health, iterative, results, tasks
+from backend.api import accounts, datasets, health, iterative, results, tasks
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
 from backend.core.logging import configure_logging
 from backend.core.request_context import RequestContextMiddleware
 from backend.db.migrate import upgrade_to_head
-from backend.db.session import dispose_engine, init_engine
+from backend.db.session import SessionLocal, dispose_engine, init_engine
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
+from backend.services import security
+from backend.services.accounts import ensure_first_admin
 from backend.services.runner import TaskRunner
 
 logger = logging.getLogger("backend")
@@ -33,6 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     engine = init_engine(settings)
     upgrade_to_head(engine.url.render_as_string(hide_password=False))
+    _check_access(settings)
     runner = TaskRunner(settings)
     app.state.runner = runner
     await runner.start()
@@ -42,6 +45,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await runner.stop()
         dispose_engine()
+
+
+def _check_access(settings: Settings) -> None:
+    """Refuse to run production without a SECRET_KEY; say loudly when nobody has to log in."""
+    if not settings.auth_required:
+        logger.warning(
+            "AUTH_REQUIRED is false: anyone who can reach this port acts as admin. "
+            "Fine for one person on a laptop; set ENVIRONMENT=production on a shared server."
+        )
+        return
+    security.secret_key(settings)  # raises in production when SECRET_KEY is unset
+    with SessionLocal() as session:
+        created = ensure_first_admin(session, settings)
+    if created:
+        logger.info("created the first admin account", extra={"username": created})
 
 
 def _mount_frontend(app: FastAPI, directory: Path) -> None:
@@ -82,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
-    for module in (health, datasets, tasks, iterative, results):
+    for module in (health, accounts, datasets, tasks, iterative, results):
         app.include_router(module.router)
     if (settings.FRONTEND_DIR / "index.html").is_file():
         _mount_frontend(app, settings.FRONTEND_DIR)

@@ -2,35 +2,49 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 
-from backend.api.deps import SessionDep, SettingsDep
+from backend.api.deps import ActorDep, CanRead, CanWrite, SessionDep, SettingsDep
 from backend.api.responses import errors
 from backend.core.errors import ApiError
 from backend.schemas import DatasetDetail, DatasetOut, DatasetPage
-from backend.services import datasets
+from backend.services import audit, datasets, rate_limit
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 
-@router.post("", status_code=201, response_model=DatasetOut, responses=errors(400, 413, 422))
+@router.post(
+    "",
+    status_code=201,
+    response_model=DatasetOut,
+    dependencies=[CanWrite],
+    responses=errors(400, 401, 403, 413, 422, 429),
+)
 async def upload_dataset(
     file: Annotated[UploadFile, File(description="a CSV file with a header row")],
     session: SessionDep,
     settings: SettingsDep,
+    actor: ActorDep,
 ) -> dict:
+    rate_limit.limit_actor(session, settings, actor, "upload", settings.UPLOAD_RATE_LIMIT)
     raw = await file.read(settings.max_upload_bytes + 1)
     if len(raw) > settings.max_upload_bytes:
         raise ApiError(413, "PAYLOAD_TOO_LARGE", f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
     dataset = datasets.store_upload(session, settings, file.filename or "upload.csv", raw)
+    audit.record(session, actor, "upload", dataset.path, details={"rows": dataset.rows})
     return datasets.describe(dataset)
 
 
-@router.get("", response_model=DatasetPage)
+@router.get("", response_model=DatasetPage, dependencies=[CanRead], responses=errors(401))
 def list_datasets(session: SessionDep) -> dict:
     items, total = datasets.list_datasets(session)
     return {"items": [datasets.describe(d) for d in items], "total": total}
 
 
-@router.get("/{dataset_id}", response_model=DatasetDetail, responses=errors(404))
+@router.get(
+    "/{dataset_id}",
+    response_model=DatasetDetail,
+    dependencies=[CanRead],
+    responses=errors(401, 404),
+)
 def get_dataset(dataset_id: int, session: SessionDep, settings: SettingsDep) -> dict:
     dataset = datasets.get_dataset(session, dataset_id)
     return {

@@ -1,12 +1,16 @@
-"""Dependencies injected into routes."""
+"""Dependencies injected into routes: session, settings, runner, and who is asking."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings, get_settings
+from backend.core.errors import ApiError
 from backend.db.session import get_session
+from backend.services.accounts import LOCAL_USER, Principal, principal_for_bearer
+from backend.services.audit import Actor
 from backend.services.runner import TaskRunner
 
 
@@ -17,3 +21,47 @@ def get_runner(request: Request) -> TaskRunner:
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunnerDep = Annotated[TaskRunner, Depends(get_runner)]
+
+
+def _unauthorized(details: str) -> ApiError:
+    return ApiError(401, "UNAUTHORIZED", details, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    if not settings.auth_required:
+        return LOCAL_USER
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
+    principal = principal_for_bearer(session, settings, token.strip())
+    if principal is None:
+        raise _unauthorized("the token is invalid, expired or revoked")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(role: str) -> Callable[[Principal], Principal]:
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.may(role):
+            raise ApiError(
+                403, "FORBIDDEN", f"this needs the {role} role; you are {principal.role}"
+            )
+        return principal
+
+    return check
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def current_actor(request: Request, principal: PrincipalDep) -> Actor:
+    return Actor(principal, client_ip(request))
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+CanRead = Depends(require("viewer"))
+CanWrite = Depends(require("member"))
+CanAdmin = Depends(require("admin"))

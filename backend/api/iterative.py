@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import RunnerDep, SessionDep, SettingsDep
+from backend.api.deps import ActorDep, CanRead, CanWrite, RunnerDep, SessionDep, SettingsDep
 from backend.api.responses import errors
 from backend.schemas import (
     ConvergenceStats,
@@ -15,18 +15,35 @@ from backend.schemas import (
     StartRequest,
     StartResponse,
 )
-from backend.services import statistics, tasks
+from backend.services import audit, rate_limit, statistics, tasks
 
 router = APIRouter(prefix="/api/iterative-prediction", tags=["iterative prediction"])
 
 
-@router.post("/start", response_model=StartResponse, responses=errors(400, 422, 503))
+@router.post(
+    "/start",
+    response_model=StartResponse,
+    dependencies=[CanWrite],
+    responses=errors(400, 401, 403, 422, 429, 503),
+)
 def start(
-    body: StartRequest, session: SessionDep, settings: SettingsDep, runner: RunnerDep
+    body: StartRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    actor: ActorDep,
 ) -> dict:
+    rate_limit.limit_actor(session, settings, actor, "start", settings.START_RATE_LIMIT)
     checked = tasks.check_config(settings, body)
     task = tasks.create_task(session, checked)
     runner.wake()
+    audit.record(
+        session,
+        actor,
+        "start",
+        f"task {task.id}",
+        details={"provider": task.llm_provider, "samples": task.total_samples},
+    )
     return {
         "task_id": task.id,
         "task_name": task.name,
@@ -36,18 +53,33 @@ def start(
     }
 
 
-@router.post("/preview-prompt", response_model=PromptPreview, responses=errors(400, 422, 503))
+@router.post(
+    "/preview-prompt",
+    response_model=PromptPreview,
+    dependencies=[CanWrite],
+    responses=errors(400, 401, 403, 422, 503),
+)
 def preview_prompt(body: PromptPreviewRequest, settings: SettingsDep) -> dict:
     """The round-1 prompt of one sample, rendered without calling any model."""
     return tasks.preview_prompt(settings, body)
 
 
-@router.post("/retry-failed", response_model=RetryResponse, responses=errors(400, 404, 422))
+@router.post(
+    "/retry-failed",
+    response_model=RetryResponse,
+    dependencies=[CanWrite],
+    responses=errors(400, 401, 403, 404, 422),
+)
 def retry_failed(
-    body: RetryRequest, session: SessionDep, settings: SettingsDep, runner: RunnerDep
+    body: RetryRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    actor: ActorDep,
 ) -> dict:
     task, indices = tasks.retry_failed(session, settings, body)
     runner.wake()
+    audit.record(session, actor, "retry", f"task {body.task_id}", details={"new_task_id": task.id})
     return {
         "new_task_id": task.id,
         "original_task_id": body.task_id,
@@ -56,6 +88,11 @@ def retry_failed(
     }
 
 
-@router.get("/convergence-stats", response_model=ConvergenceStats, responses=errors(404, 422))
+@router.get(
+    "/convergence-stats",
+    response_model=ConvergenceStats,
+    dependencies=[CanRead],
+    responses=errors(401, 404, 422),
+)
 def convergence_stats(task_id: Annotated[int, Query()], session: SessionDep) -> dict:
     return statistics.convergence_stats(session, tasks.get_task(session, task_id))

@@ -1,15 +1,15 @@
 from fastapi import APIRouter
 from fastapi.responses import ORJSONResponse
 
-from backend.api.deps import SessionDep
+from backend.api.deps import CanRead, SessionDep
 from backend.api.responses import errors
 from backend.schemas import Accuracy, IterationHistory
 from backend.services import history, statistics, tasks
 
-router = APIRouter(prefix="/api/results", tags=["results"])
+router = APIRouter(prefix="/api/results", tags=["results"], dependencies=[CanRead])
 
 
-@router.get("/{result_id}/iterations", response_model=IterationHistory, responses=errors(404))
+@router.get("/{result_id}/iterations", response_model=IterationHistory, responses=errors(401, 404))
 def iterations(result_id: int, session: SessionDep, sample_index: int | None = None):
     """Per-sample history; `result_id` is the task id. Partial while the task runs."""
     document = history.iteration_history(session, tasks.get_task(session, result_id), sample_index)
@@ -17,7 +17,7 @@ def iterations(result_id: int, session: SessionDep, sample_index: int | None = N
     return ORJSONResponse(document)
 
 
-@router.get("/{result_id}/accuracy", response_model=Accuracy, responses=errors(404))
+@router.get("/{result_id}/accuracy", response_model=Accuracy, responses=errors(401, 404))
 def accuracy(result_id: int, session: SessionDep) -> dict:
     """MAE, RMSE and R² per target per round, when the test file carried known values."""
     return statistics.accuracy(session, tasks.get_task(session, result_id))

@@ -2,16 +2,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import RunnerDep, SessionDep
+from backend.api.deps import ActorDep, CanRead, CanWrite, RunnerDep, SessionDep
 from backend.api.responses import errors
 from backend.schemas import TaskOut, TaskPage, TaskStatus
-from backend.services import tasks
+from backend.services import audit, tasks
 from backend.services.task_views import view_tasks
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
-@router.get("", response_model=TaskPage, responses=errors(400))
+@router.get("", response_model=TaskPage, dependencies=[CanRead], responses=errors(400, 401))
 def list_tasks(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -27,13 +27,21 @@ def list_tasks(
     }
 
 
-@router.get("/{task_id}", response_model=TaskOut, responses=errors(404))
+@router.get(
+    "/{task_id}", response_model=TaskOut, dependencies=[CanRead], responses=errors(401, 404)
+)
 def get_task(task_id: int, session: SessionDep) -> dict:
     return view_tasks(session, [tasks.get_task(session, task_id)])[0]
 
 
-@router.post("/{task_id}/cancel", response_model=TaskOut, responses=errors(404, 409))
-def cancel_task(task_id: int, session: SessionDep, runner: RunnerDep) -> dict:
+@router.post(
+    "/{task_id}/cancel",
+    response_model=TaskOut,
+    dependencies=[CanWrite],
+    responses=errors(401, 403, 404, 409),
+)
+def cancel_task(task_id: int, session: SessionDep, runner: RunnerDep, actor: ActorDep) -> dict:
     task = tasks.cancel_task(session, task_id)
     runner.cancel(task_id)
+    audit.record(session, actor, "cancel", f"task {task_id}")
     return view_tasks(session, [task])[0]

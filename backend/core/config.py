@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -9,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # production: accounts are required unless AUTH_REQUIRED says otherwise, and SECRET_KEY must
+    # be set. development (the default, `make dev`): one user on a laptop, no login.
+    ENVIRONMENT: Literal["development", "production"] = "development"
 
     # Unset: the app starts an embedded PostgreSQL under DATA_DIR/postgres.
     DATABASE_URL: str | None = None
@@ -33,6 +38,27 @@ class Settings(BaseSettings):
     # Built dashboard; served at / when the directory exists.
     FRONTEND_DIR: Path = Path("frontend/out")
     CORS_ORIGINS: list[str] = []
+
+    # Accounts. Unset AUTH_REQUIRED follows ENVIRONMENT (true in production).
+    AUTH_REQUIRED: bool | None = None
+    # Signs dashboard session tokens. Required in production; in development a random one is
+    # kept in DATA_DIR/.secret_key.
+    SECRET_KEY: SecretStr | None = None
+    SESSION_MINUTES: int = Field(480, ge=5, le=43200)
+    # The first admin, created at start-up when no account exists yet.
+    ADMIN_USERNAME: str | None = None
+    ADMIN_PASSWORD: SecretStr | None = None
+    # Requests per RATE_LIMIT_WINDOW_SECONDS, per account and per client address.
+    LOGIN_RATE_LIMIT: int = Field(10, ge=1)
+    UPLOAD_RATE_LIMIT: int = Field(60, ge=1)
+    START_RATE_LIMIT: int = Field(30, ge=1)
+    RATE_LIMIT_WINDOW_SECONDS: int = Field(60, ge=1)
+
+    @property
+    def auth_required(self) -> bool:
+        if self.AUTH_REQUIRED is not None:
+            return self.AUTH_REQUIRED
+        return self.ENVIRONMENT == "production"
 
     @property
     def datasets_dir(self) -> Path:

@@ -12,11 +12,14 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, details: Any) -> None:
+    def __init__(
+        self, status: int, code: str, details: Any, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{code}: {details}")
         self.status = status
         self.code = code
         self.details = details
+        self.headers = headers
 
 
 def invalid_config(details: Any) -> ApiError:
@@ -27,8 +30,10 @@ def not_found(code: str, details: str) -> ApiError:
     return ApiError(404, code, details)
 
 
-def envelope(status: int, code: str, details: Any) -> JSONResponse:
-    return JSONResponse({"error": code, "details": details}, status_code=status)
+def envelope(
+    status: int, code: str, details: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": code, "details": details}, status_code=status, headers=headers)
 
 
 _RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
@@ -71,7 +76,7 @@ def install_error_handlers(app: FastAPI, bounds: dict[str, tuple]) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return envelope(exc.status, exc.code, exc.details)
+        return envelope(exc.status, exc.code, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

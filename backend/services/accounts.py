@@ -1,0 +1,163 @@
+"""Accounts and API tokens: who may act, and how they prove it."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.core.config import Settings
+from backend.core.errors import ApiError, invalid_config, not_found
+from backend.db.models import ROLES, ApiToken, User
+from backend.services import security
+
+ROLE_RANK = {"viewer": 0, "member": 1, "admin": 2}
+MIN_PASSWORD = 10
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as. `user_id` is None for the single local user of a laptop set-up."""
+
+    user_id: int | None
+    username: str
+    role: str
+    via: str  # session | token | local
+
+    def may(self, role: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+LOCAL_USER = Principal(None, "local", "admin", "local")
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise invalid_config(f"password must be at least {MIN_PASSWORD} characters")
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> User:
+    if role not in ROLES:
+        raise invalid_config(f"role must be one of {', '.join(ROLES)}")
+    check_password_rules(password)
+    user = User(
+        username=username.strip(),
+        password_hash=security.hash_password(password),
+        role=role,
+        active=True,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ApiError(409, "USER_EXISTS", f"username {username!r} is taken") from exc
+    return user
+
+
+def update_user(session: Session, user_id: int, changes: dict[str, Any]) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("NOT_FOUND", f"no user {user_id}")
+    if "role" in changes:
+        if changes["role"] not in ROLES:
+            raise invalid_config(f"role must be one of {', '.join(ROLES)}")
+        user.role = changes["role"]
+    if "active" in changes:
+        user.active = bool(changes["active"])
+    if changes.get("password"):
+        check_password_rules(changes["password"])
+        user.password_hash = security.hash_password(changes["password"])
+    session.commit()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    ok = security.verify_password(user.password_hash if user else None, password)
+    return user if ok and user and user.active else None
+
+
+def principal_for_bearer(session: Session, settings: Settings, token: str) -> Principal | None:
+    if token.startswith(security.API_TOKEN_PREFIX):
+        return _principal_for_api_token(session, token)
+    user_id = security.session_user_id(settings, token)
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active:
+        return None
+    return Principal(user.id, user.username, user.role, "session")
+
+
+def _principal_for_api_token(session: Session, token: str) -> Principal | None:
+    now = datetime.now(UTC)
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == security.token_digest(token))
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    if api_token.revoked_at or (api_token.expires_at and api_token.expires_at <= now):
+        return None
+    if not user.active:
+        return None
+    # Note the use at most once a minute: not a write per request.
+    if not api_token.last_used_at or now - api_token.last_used_at > timedelta(minutes=1):
+        session.execute(
+            update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+        )
+        session.commit()
+    return Principal(user.id, user.username, user.role, "token")
+
+
+def create_token(
+    session: Session, user_id: int, name: str, expires_in_days: int | None
+) -> tuple[ApiToken, str]:
+    token = security.new_api_token()
+    expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    row = ApiToken(
+        user_id=user_id,
+        name=name,
+        token_hash=security.token_digest(token),
+        prefix=token[:8],
+        expires_at=expires,
+    )
+    session.add(row)
+    session.commit()
+    return row, token
+
+
+def list_tokens(session: Session, principal: Principal) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if principal.role != "admin":
+        query = query.where(ApiToken.user_id == principal.user_id)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, principal: Principal, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (principal.role != "admin" and token.user_id != principal.user_id):
+        raise not_found("NOT_FOUND", f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = datetime.now(UTC)
+        session.commit()
+    return token
+
+
+def ensure_first_admin(session: Session, settings: Settings) -> str | None:
+    """Create ADMIN_USERNAME from the environment when no account exists yet."""
+    if not (settings.ADMIN_USERNAME and settings.ADMIN_PASSWORD):
+        return None
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    create_user(
+        session, settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value(), "admin"
+    )
+    return settings.ADMIN_USERNAME

@@ -1,0 +1,49 @@
+"""Fixed-window rate limits kept in PostgreSQL, so every worker process counts together."""
+
+import math
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from backend.core.config import Settings
+from backend.core.errors import ApiError
+from backend.services.audit import Actor
+
+_HIT = text(
+    """
+    INSERT INTO rate_counters (key, window_start, count)
+    VALUES (:key, to_timestamp(floor(extract(epoch FROM now()) / :window) * :window), 1)
+    ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count + 1
+    RETURNING count, extract(epoch FROM window_start + make_interval(secs => :window) - now())
+    """
+)
+_PRUNE = text("DELETE FROM rate_counters WHERE window_start < now() - interval '1 day'")
+
+
+def hit(session: Session, keys: list[str], limit: int, window: int) -> None:
+    """Count one request under each key; 429 with Retry-After if any key is over `limit`."""
+    retry_after = 0.0
+    for key in keys:
+        count, remaining = session.execute(_HIT, {"key": key[:200], "window": window}).one()
+        if count == 1:
+            session.execute(_PRUNE)
+        if count > limit:
+            retry_after = max(retry_after, float(remaining))
+    session.commit()  # counted even when the request then fails
+    if retry_after:
+        raise ApiError(
+            429,
+            "RATE_LIMITED",
+            f"too many requests; at most {limit} per {window} s, try again later",
+            headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+        )
+
+
+def limit_actor(
+    session: Session, settings: Settings, actor: Actor, action: str, limit: int
+) -> None:
+    """Per account and per client address. A single-user set-up (no accounts) has no limits."""
+    if actor.principal.user_id is None:
+        return
+    keys = [f"{action}:user:{actor.principal.user_id}", f"{action}:ip:{actor.client_ip}"]
+    hit(session, keys, limit, settings.RATE_LIMIT_WINDOW_SECONDS)
