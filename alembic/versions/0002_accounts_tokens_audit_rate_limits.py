@@ -8,8 +8,8 @@ Create Date: 2026-11-22 06:14:48.157094
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 
+from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
