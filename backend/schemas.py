@@ -1,11 +1,16 @@
 """Request and response bodies of the HTTP API (API.md). Ranges live here, once."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 TaskStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+
+# PostgreSQL integer columns: anything larger cannot name a row (and must not reach a query).
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+RowIndex = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class StartRequest(BaseModel):
@@ -30,7 +35,7 @@ class StartRequest(BaseModel):
 
 
 class PromptPreviewRequest(StartRequest):
-    sample_index: int = Field(0, ge=0)
+    sample_index: int = Field(0, ge=0, le=MAX_ID)
 
 
 def field_bounds(*models: type[BaseModel]) -> dict[str, tuple[Any, Any]]:
@@ -91,8 +96,8 @@ class TaskPage(BaseModel):
 
 
 class RetryRequest(BaseModel):
-    task_id: int
-    sample_indices: list[int] | None = None
+    task_id: RowId
+    sample_indices: list[RowIndex] | None = None
 
 
 class RetryResponse(BaseModel):

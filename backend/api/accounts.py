@@ -6,10 +6,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from backend.api.deps import ActorDep, CanAdmin, PrincipalDep, SessionDep, SettingsDep, client_ip
+from backend.api.deps import (
+    ActorDep,
+    CanAdmin,
+    PathId,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+)
 from backend.api.responses import errors
 from backend.core.errors import ApiError
 from backend.db.models import User
+from backend.schemas import MAX_ID
 from backend.services import accounts, audit, rate_limit, security
 
 router = APIRouter(tags=["accounts"])
@@ -143,7 +152,7 @@ def create_token(body: TokenRequest, actor: ActorDep, session: SessionDep) -> di
 
 
 @router.delete("/api/auth/tokens/{token_id}", response_model=TokenOut, responses=errors(401, 404))
-def revoke_token(token_id: int, actor: ActorDep, session: SessionDep):
+def revoke_token(token_id: PathId, actor: ActorDep, session: SessionDep):
     row = accounts.revoke_token(session, actor.principal, token_id)
     audit.record(session, actor, "token_revoke", f"token {row.id}")
     return row
@@ -175,7 +184,7 @@ def create_user(body: UserCreate, actor: ActorDep, session: SessionDep) -> dict:
     dependencies=[CanAdmin],
     responses=errors(400, 401, 403, 404, 422),
 )
-def update_user(user_id: int, body: UserUpdate, actor: ActorDep, session: SessionDep) -> dict:
+def update_user(user_id: PathId, body: UserUpdate, actor: ActorDep, session: SessionDep) -> dict:
     changes = body.model_dump(exclude_none=True)
     user = accounts.update_user(session, user_id, changes)
     shown = {k: v for k, v in changes.items() if k != "password"}
@@ -191,7 +200,7 @@ def update_user(user_id: int, body: UserUpdate, actor: ActorDep, session: Sessio
 def audit_trail(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict:
     events, total = audit.list_events(session, limit, offset)
     return {"items": events, "total": total}

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 
-from backend.api.deps import ActorDep, CanRead, CanWrite, SessionDep, SettingsDep
+from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, SessionDep, SettingsDep
 from backend.api.responses import errors
 from backend.core.errors import ApiError
 from backend.schemas import DatasetDetail, DatasetOut, DatasetPage
@@ -45,7 +45,7 @@ def list_datasets(session: SessionDep) -> dict:
     dependencies=[CanRead],
     responses=errors(401, 404),
 )
-def get_dataset(dataset_id: int, session: SessionDep, settings: SettingsDep) -> dict:
+def get_dataset(dataset_id: PathId, session: SessionDep, settings: SettingsDep) -> dict:
     dataset = datasets.get_dataset(session, dataset_id)
     return {
         **datasets.describe(dataset),

@@ -3,12 +3,13 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings, get_settings
 from backend.core.errors import ApiError
 from backend.db.session import get_session
+from backend.schemas import MAX_ID
 from backend.services.accounts import LOCAL_USER, Principal, principal_for_bearer
 from backend.services.audit import Actor
 from backend.services.runner import TaskRunner
@@ -19,6 +20,7 @@ def get_runner(request: Request) -> TaskRunner:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunnerDep = Annotated[TaskRunner, Depends(get_runner)]
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from backend.api.deps import ActorDep, CanRead, CanWrite, RunnerDep, SessionDep, SettingsDep
 from backend.api.responses import errors
 from backend.schemas import (
+    MAX_ID,
     ConvergenceStats,
     PromptPreview,
     PromptPreviewRequest,
@@ -94,5 +95,5 @@ def retry_failed(
     dependencies=[CanRead],
     responses=errors(401, 404, 422),
 )
-def convergence_stats(task_id: Annotated[int, Query()], session: SessionDep) -> dict:
+def convergence_stats(task_id: Annotated[int, Query(ge=1, le=MAX_ID)], session: SessionDep) -> dict:
     return statistics.convergence_stats(session, tasks.get_task(session, task_id))

@@ -1,16 +1,22 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import ORJSONResponse
 
-from backend.api.deps import CanRead, SessionDep
+from backend.api.deps import CanRead, PathId, SessionDep
 from backend.api.responses import errors
-from backend.schemas import Accuracy, IterationHistory
+from backend.schemas import MAX_ID, Accuracy, IterationHistory
 from backend.services import history, statistics, tasks
 
 router = APIRouter(prefix="/api/results", tags=["results"], dependencies=[CanRead])
 
 
 @router.get("/{result_id}/iterations", response_model=IterationHistory, responses=errors(401, 404))
-def iterations(result_id: int, session: SessionDep, sample_index: int | None = None):
+def iterations(
+    result_id: PathId,
+    session: SessionDep,
+    sample_index: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+):
     """Per-sample history; `result_id` is the task id. Partial while the task runs."""
     document = history.iteration_history(session, tasks.get_task(session, result_id), sample_index)
     # Large documents (thousands of samples): skip re-validation, serialise directly.
@@ -18,6 +24,6 @@ def iterations(result_id: int, session: SessionDep, sample_index: int | None = N
 
 
 @router.get("/{result_id}/accuracy", response_model=Accuracy, responses=errors(401, 404))
-def accuracy(result_id: int, session: SessionDep) -> dict:
+def accuracy(result_id: PathId, session: SessionDep) -> dict:
     """MAE, RMSE and R² per target per round, when the test file carried known values."""
     return statistics.accuracy(session, tasks.get_task(session, result_id))

@@ -2,9 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import ActorDep, CanRead, CanWrite, RunnerDep, SessionDep
+from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, RunnerDep, SessionDep
 from backend.api.responses import errors
-from backend.schemas import TaskOut, TaskPage, TaskStatus
+from backend.schemas import MAX_ID, TaskOut, TaskPage, TaskStatus
 from backend.services import audit, tasks
 from backend.services.task_views import view_tasks
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 def list_tasks(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     status: TaskStatus | None = None,
 ) -> dict:
     items, total = tasks.list_tasks(session, limit, offset, status)
@@ -30,7 +30,7 @@ def list_tasks(
 @router.get(
     "/{task_id}", response_model=TaskOut, dependencies=[CanRead], responses=errors(401, 404)
 )
-def get_task(task_id: int, session: SessionDep) -> dict:
+def get_task(task_id: PathId, session: SessionDep) -> dict:
     return view_tasks(session, [tasks.get_task(session, task_id)])[0]
 
 
@@ -40,7 +40,7 @@ def get_task(task_id: int, session: SessionDep) -> dict:
     dependencies=[CanWrite],
     responses=errors(401, 403, 404, 409),
 )
-def cancel_task(task_id: int, session: SessionDep, runner: RunnerDep, actor: ActorDep) -> dict:
+def cancel_task(task_id: PathId, session: SessionDep, runner: RunnerDep, actor: ActorDep) -> dict:
     task = tasks.cancel_task(session, task_id)
     runner.cancel(task_id)
     audit.record(session, actor, "cancel", f"task {task_id}")

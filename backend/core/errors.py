@@ -84,7 +84,10 @@ def install_error_handlers(app: FastAPI, bounds: dict[str, tuple]) -> None:
         details = validation_details(errors, bounds)
         # A value out of its allowed range is a configuration error (400); a body
         # that does not fit the schema at all (missing field, wrong type) is 422.
-        out_of_range = all(e.get("type") in _RANGE_ERRORS | _LENGTH_ERRORS for e in errors)
+        out_of_range = all(
+            e.get("type") in _RANGE_ERRORS | _LENGTH_ERRORS and e.get("loc", ("",))[0] == "body"
+            for e in errors
+        )
         status = 400 if out_of_range else 422
         return envelope(status, "INVALID_CONFIG", details)
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Plain JSON, not JSONB: it keeps the key order of columns and targets as the user wrote them.
-Json = JSON()
+Json = JSON(none_as_null=True)
 
 TASK_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 ACTIVE_TASK_STATUSES = ("pending", "running")

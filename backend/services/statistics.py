@@ -60,15 +60,16 @@ def accuracy(session: Session, task: Task) -> dict[str, Any]:
             Sample.task_id == task.id, Sample.truth.is_not(None)
         )
     ).all()
+    # A JSON null (no known values) is not SQL NULL: keep only samples with values.
+    truth = {s.sample_index: s.truth for s in samples if s.truth}
     result: dict[str, Any] = {
         "task_id": task.id,
-        "has_ground_truth": bool(samples),
+        "has_ground_truth": bool(truth),
         "targets": {},
         "scatter": {},
     }
-    if not samples:
+    if not truth:
         return result
-    truth = {s.sample_index: s.truth for s in samples}
     ids = {s.sample_index: s.sample_id for s in samples}
     history: dict[int, list[dict[str, float]]] = defaultdict(list)
     for index, values in session.execute(

@@ -128,3 +128,30 @@ def test_unknown_task_is_404(api: ApiClient):
     stats = api.get("/api/iterative-prediction/convergence-stats", params={"task_id": 424242})
     assert stats.status_code == 404
     assert api.post("/api/tasks/424242/cancel").status_code == 404
+
+
+def test_ids_beyond_the_database_range_are_client_errors(api: ApiClient):
+    huge = 2_432_902_008_176_640_000
+    for path in (f"/api/tasks/{huge}", f"/api/results/{huge}/iterations", f"/api/datasets/{huge}"):
+        response = api.get(path)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["error"] == "INVALID_CONFIG"
+    retry = api.post("/api/iterative-prediction/retry-failed", json={"task_id": huge})
+    assert retry.status_code == 400
+
+
+def test_accuracy_without_known_values_is_empty_not_an_error(api: ApiClient):
+    paths = api.upload(sample_table(unique_ids(2))), api.upload(reference_table())
+    response = api.post(
+        "/api/iterative-prediction/start", json=start_body(*paths, llm_provider="baseline")
+    )
+    task_id = response.json()["task_id"]
+    api.wait(task_id)
+    accuracy = api.get(f"/api/results/{task_id}/accuracy")
+    assert accuracy.status_code == 200
+    assert accuracy.json() == {
+        "task_id": task_id,
+        "has_ground_truth": False,
+        "targets": {},
+        "scatter": {},
+    }
