@@ -2,6 +2,16 @@
 import { apiFetch, postJson } from './client';
 import type {
   Accuracy,
+  ApiToken,
+  AuditPage,
+  LoginRequest,
+  LoginResponse,
+  Me,
+  NewApiToken,
+  TokenRequest,
+  User,
+  UserCreate,
+  UserUpdate,
   ConvergenceStats,
   Dataset,
   DatasetList,
@@ -57,4 +67,25 @@ export const api = {
     if (sampleIndices && sampleIndices.length) body.sample_indices = sampleIndices;
     return postJson<RetryResponse>('/api/iterative-prediction/retry-failed', body);
   },
+
+  // Accounts
+  me: (signal?: AbortSignal) => apiFetch<Me>('/api/auth/me', { signal }),
+
+  login: (body: LoginRequest) => postJson<LoginResponse>('/api/auth/login', body),
+
+  listTokens: (signal?: AbortSignal) => apiFetch<ApiToken[]>('/api/auth/tokens', { signal }),
+
+  createToken: (body: TokenRequest) => postJson<NewApiToken>('/api/auth/tokens', body),
+
+  revokeToken: (id: number) => apiFetch<ApiToken>(`/api/auth/tokens/${id}`, { method: 'DELETE' }),
+
+  listUsers: (signal?: AbortSignal) => apiFetch<User[]>('/api/users', { signal }),
+
+  createUser: (body: UserCreate) => postJson<User>('/api/users', body),
+
+  updateUser: (id: number, body: UserUpdate) =>
+    apiFetch<User>(`/api/users/${id}`, { method: 'PATCH', body: JSON.stringify(body) }),
+
+  listAudit: (params: { limit: number; offset: number }, signal?: AbortSignal) =>
+    apiFetch<AuditPage>(`/api/audit?limit=${params.limit}&offset=${params.offset}`, { signal }),
 };

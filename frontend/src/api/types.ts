@@ -43,3 +43,16 @@ export type Accuracy = Schemas['Accuracy'];
 
 export type ErrorBody = Schemas['ErrorBody'];
 export type Health = Schemas['HealthOut'];
+
+export type Role = Schemas['UserCreate']['role'];
+export type Me = Schemas['MeOut'];
+export type LoginRequest = Schemas['LoginRequest'];
+export type LoginResponse = Schemas['LoginResponse'];
+export type User = Schemas['UserOut'];
+export type UserCreate = Schemas['UserCreate'];
+export type UserUpdate = Schemas['UserUpdate'];
+export type ApiToken = Schemas['TokenOut'];
+export type NewApiToken = Schemas['NewToken'];
+export type TokenRequest = Schemas['TokenRequest'];
+export type AuditEvent = Schemas['AuditOut'];
+export type AuditPage = Schemas['AuditPage'];

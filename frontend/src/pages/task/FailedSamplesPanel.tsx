@@ -1,6 +1,8 @@
 import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { api } from '../../api/endpoints';
+import { useAuth } from '../../auth/AuthContext';
+import { canWrite } from '../../auth/roles';
 import type { SampleHistory } from '../../api/types';
 import { errorText } from '../../lib/errorText';
 import { errorTypeCounts, failedSamples } from '../../lib/historyTransforms';
@@ -15,6 +17,8 @@ interface Props {
 /** Failed samples with their error types, and Retry failed (all or selected) into a new task. */
 export default function FailedSamplesPanel({ taskId, samples, finished }: Props) {
   const navigate = useNavigate();
+  const mayRetry = canWrite(useAuth().user);
+  const Item = mayRetry ? 'label' : 'div';
   const failed = useMemo(() => failedSamples(samples), [samples]);
   const counts = useMemo(() => errorTypeCounts(failed), [failed]);
   const [selected, setSelected] = useState<Set<number>>(new Set());
@@ -49,6 +53,7 @@ export default function FailedSamplesPanel({ taskId, samples, finished }: Props)
         <h2 id="failed-title">
           Failed samples <span className="muted">({failed.length})</span>
         </h2>
+        {mayRetry ? (
         <div className="actions">
           <button type="button" className="btn" disabled={!finished || busy || selected.size === 0} onClick={() => retry([...selected])}>
             Retry selected ({selected.size})
@@ -57,13 +62,18 @@ export default function FailedSamplesPanel({ taskId, samples, finished }: Props)
             {busy ? 'Starting retry…' : `Retry failed (${failed.length})`}
           </button>
         </div>
+        ) : (
+          <span className="muted small" data-testid="retry-denied">
+            Retrying needs the member role.
+          </span>
+        )}
       </div>
       {error ? (
         <p className="field-error" role="alert">
           {error}
         </p>
       ) : null}
-      {!finished ? <p className="muted small">Retry becomes available when the task has finished.</p> : null}
+      {!finished && mayRetry ? <p className="muted small">Retry becomes available when the task has finished.</p> : null}
       <p className="small" style={{ marginTop: 0 }}>
         Error types:{' '}
         {counts.map(([type, n], i) => (
@@ -72,12 +82,14 @@ export default function FailedSamplesPanel({ taskId, samples, finished }: Props)
             <code>{type}</code> × {n}
           </span>
         ))}
-        . A retry runs only these samples in a new task, continuing from the round that failed.
+        .{mayRetry ? ' A retry runs only these samples in a new task, continuing from the round that failed.' : ''}
       </p>
-      <div className="failed-list" role="group" aria-label="Failed samples to retry">
+      <div className="failed-list" role="group" aria-label={mayRetry ? 'Failed samples to retry' : 'Failed samples'}>
         {failed.map((f) => (
-          <label key={f.index} className="failed-item">
-            <input type="checkbox" checked={selected.has(f.index)} onChange={(e) => toggle(f.index, e.target.checked)} aria-label={`Select ${f.id} for retry`} />
+          <Item key={f.index} className="failed-item" style={mayRetry ? undefined : { gridTemplateColumns: '1fr' }}>
+            {mayRetry ? (
+              <input type="checkbox" checked={selected.has(f.index)} onChange={(e) => toggle(f.index, e.target.checked)} aria-label={`Select ${f.id} for retry`} />
+            ) : null}
             <span>
               <strong>{f.id}</strong> <span className="muted small">#{f.index}</span>
               {f.failedAt ? <span className="muted small"> · failed in round {f.failedAt}</span> : null} ·{' '}
@@ -86,7 +98,7 @@ export default function FailedSamplesPanel({ taskId, samples, finished }: Props)
               ))}
               {f.lastMessage ? <div className="small muted">{f.lastMessage}</div> : null}
             </span>
-          </label>
+          </Item>
         ))}
       </div>
     </section>

@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints';
+import { useAuth } from '../../auth/AuthContext';
+import { canWrite } from '../../auth/roles';
 import type { Task } from '../../api/types';
 import ProviderLabel from '../../components/ProviderLabel';
 import StatusBadge from '../../components/StatusBadge';
@@ -20,7 +22,9 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const canCancel = !isTerminal(task.status);
+  const { user } = useAuth();
+  const running = !isTerminal(task.status);
+  const canCancel = running && canWrite(user);
 
   const cancel = async () => {
     setBusy(true);
@@ -74,6 +78,10 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
               Cancel task
             </button>
           )
+        ) : running ? (
+          <span className="muted small" data-testid="cancel-denied">
+            Cancelling needs the member role.
+          </span>
         ) : null}
         {error ? (
           <span className="field-error" role="alert">

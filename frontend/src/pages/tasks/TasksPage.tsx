@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/endpoints';
+import { useAuth } from '../../auth/AuthContext';
+import { canWrite } from '../../auth/roles';
 import type { TaskList } from '../../api/types';
 import { EmptyState, ErrorBanner, Loading } from '../../components/Feedback';
 import { TASK_STATUSES } from '../../lib/taskStatus';
@@ -12,6 +14,8 @@ const REFRESH_MS = 3000;
 
 /** All tasks, newest first, filtered by status, refreshing itself. */
 export default function TasksPage() {
+  const { user } = useAuth();
+  const mayStart = canWrite(user);
   const [params, setParams] = useSearchParams();
   const status = params.get('status') ?? '';
   const offset = Math.max(0, Number(params.get('offset') ?? 0) || 0);
@@ -55,7 +59,7 @@ export default function TasksPage() {
         <div>
           <h1>Tasks</h1>
           <p className="muted" style={{ margin: 0 }}>
-            Refreshes every few seconds.
+            Refreshes every few seconds.{mayStart ? '' : ' Read-only: starting tasks needs the member role.'}
           </p>
         </div>
         <div className="toolbar">
@@ -70,9 +74,11 @@ export default function TasksPage() {
               ))}
             </select>
           </div>
-          <Link to="/new" className="btn btn--primary">
-            New task
-          </Link>
+          {mayStart ? (
+            <Link to="/new" className="btn btn--primary">
+              New task
+            </Link>
+          ) : null}
         </div>
       </div>
       <ErrorBanner error={error} />
@@ -81,7 +87,13 @@ export default function TasksPage() {
           error ? null : <Loading label="Loading tasks…" />
         ) : current.items.length === 0 ? (
           <EmptyState title={status ? `No ${status} tasks.` : 'No tasks yet.'}>
-            <Link to="/new">Start a task</Link> — the baseline provider runs without any API key.
+            {mayStart ? (
+              <>
+                <Link to="/new">Start a task</Link> — the baseline provider runs without any API key.
+              </>
+            ) : (
+              'Tasks started by members appear here.'
+            )}
           </EmptyState>
         ) : (
           <>
