@@ -30,6 +30,7 @@ from backend.workflow.task_data import TaskData
 
 logger = logging.getLogger(__name__)
 LOCK_CLASS = 7_314  # first key of the two-key advisory lock; the task id is the second
+LOOPS_PER_SLOT = 2
 
 
 class TaskRunner:
@@ -174,8 +175,18 @@ class TaskRunner:
             except TaskAuthError as exc:
                 auth_errors.append(str(exc))
 
+        # Each sample loops on its own; a bounded pool of loops pulls the next sample when one
+        # finishes. Twice max_workers keeps every call slot busy without holding a graph for
+        # each of 10 000 samples in memory at once.
+        pending = iter(enumerate(points))
+
+        async def loop_worker() -> None:
+            for position, point in pending:
+                await run_sample(position, point)
+
         try:
-            await asyncio.gather(*(run_sample(i, p) for i, p in enumerate(points)))
+            loops = min(len(points), LOOPS_PER_SLOT * task.max_workers)
+            await asyncio.gather(*(loop_worker() for _ in range(loops)))
         finally:
             watcher.cancel()
         error = None

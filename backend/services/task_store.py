@@ -1,14 +1,16 @@
 """What a running task writes: one transaction per round or failure, committed at once."""
 
 import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import TextClause, func, select, text, update
 from sqlalchemy.orm import Session
 
-from backend.db.models import ACTIVE_SAMPLE_STATUSES, Failure, Prediction, Sample, Task
-from backend.db.session import SessionLocal
+from backend.db.models import ACTIVE_SAMPLE_STATUSES, Prediction, Sample, Task
+from backend.db.session import get_engine
 from backend.workflow.errors import PredictionError
 from backend.workflow.predictors import Answer
 
@@ -45,9 +47,40 @@ def load_unfinished(session: Session, task_id: int) -> list[ResumePoint]:
     return list(points.values())
 
 
+# Writes of every running task share these threads, so the event loop stays free for the calls
+# in flight and a burst of answers does not queue behind other work of the default executor.
+_WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="task-store")
+
+# One statement per round (a data-modifying CTE) in autocommit: durable the moment it returns,
+# one round trip, and written as SQL once rather than rebuilt per call. ON CONFLICT keeps the
+# first answer when a resumed run re-asks a round that was in flight at a crash.
+_SAVE_ROUND = text(
+    """
+    WITH stored AS (
+        INSERT INTO predictions (task_id, sample_index, iteration, "values", raw_response,
+                                 prompt_tokens, completion_tokens, cost_usd, latency_ms, attempts)
+        VALUES (:task_id, :sample_index, :iteration, CAST(:values AS json), :raw_response,
+                :prompt_tokens, :completion_tokens, :cost_usd, :latency_ms, :attempts)
+        ON CONFLICT ON CONSTRAINT uq_prediction_round DO NOTHING
+    )
+    UPDATE samples
+    SET iterations_done = :iteration, status = :status, converged_at_iteration = :converged_at
+    WHERE task_id = :task_id AND sample_index = :sample_index
+    """
+)
+_SAVE_FAILURE = text(
+    """
+    WITH recorded AS (
+        INSERT INTO failures (task_id, sample_index, iteration, error_type, message, attempts)
+        VALUES (:task_id, :sample_index, :iteration, :error_type, :message, :attempts)
+    )
+    UPDATE samples SET status = 'failed' WHERE task_id = :task_id AND sample_index = :sample_index
+    """
+)
+
+
 class TaskStore:
-    """The graph's RoundSink for one task. Writes run in a worker thread: the event loop stays
-    free for the calls in flight."""
+    """The graph's RoundSink for one task."""
 
     def __init__(self, task_id: int) -> None:
         self.task_id = task_id
@@ -60,69 +93,40 @@ class TaskStore:
         status: str,
         converged_at: int | None,
     ) -> None:
-        await asyncio.to_thread(
-            self._save_round, sample_index, iteration, answer, status, converged_at
+        await self._write(
+            _SAVE_ROUND,
+            sample_index=sample_index,
+            iteration=iteration,
+            values=json.dumps(answer.values),
+            raw_response=answer.raw,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost_usd=answer.cost_usd,
+            latency_ms=answer.latency_ms,
+            attempts=answer.attempts,
+            status=status,
+            converged_at=converged_at,
         )
 
-    def _save_round(
-        self,
-        sample_index: int,
-        iteration: int,
-        answer: Answer,
-        status: str,
-        converged_at: int | None,
-    ) -> None:
-        with SessionLocal() as session:
-            # A round is stored once: a resumed run that re-asks a round in flight at a crash
-            # keeps the first answer.
-            session.execute(
-                pg_insert(Prediction)
-                .values(
-                    task_id=self.task_id,
-                    sample_index=sample_index,
-                    iteration=iteration,
-                    values=answer.values,
-                    raw_response=answer.raw,
-                    prompt_tokens=answer.prompt_tokens,
-                    completion_tokens=answer.completion_tokens,
-                    cost_usd=answer.cost_usd,
-                    latency_ms=answer.latency_ms,
-                    attempts=answer.attempts,
-                )
-                .on_conflict_do_nothing(constraint="uq_prediction_round")
-            )
-            session.execute(
-                update(Sample)
-                .where(Sample.task_id == self.task_id, Sample.sample_index == sample_index)
-                .values(
-                    iterations_done=iteration,
-                    status=status,
-                    converged_at_iteration=converged_at,
-                )
-            )
-            session.commit()
-
     async def save_failure(self, sample_index: int, iteration: int, error: PredictionError) -> None:
-        await asyncio.to_thread(self._save_failure, sample_index, iteration, error)
+        await self._write(
+            _SAVE_FAILURE,
+            sample_index=sample_index,
+            iteration=iteration,
+            error_type=error.error_type,
+            message=error.message[:2000],
+            attempts=error.attempts,
+        )
 
-    def _save_failure(self, sample_index: int, iteration: int, error: PredictionError) -> None:
-        with SessionLocal() as session:
-            session.add(
-                Failure(
-                    task_id=self.task_id,
-                    sample_index=sample_index,
-                    iteration=iteration,
-                    error_type=error.error_type,
-                    message=error.message[:2000],
-                    attempts=error.attempts,
-                )
-            )
-            session.execute(
-                update(Sample)
-                .where(Sample.task_id == self.task_id, Sample.sample_index == sample_index)
-                .values(status="failed")
-            )
-            session.commit()
+    async def _write(self, statement: TextClause, **params: Any) -> None:
+        params["task_id"] = self.task_id
+
+        def run() -> None:
+            engine = get_engine().execution_options(isolation_level="AUTOCOMMIT")
+            with engine.connect() as connection:
+                connection.execute(statement, params)
+
+        await asyncio.get_running_loop().run_in_executor(_WRITERS, run)
 
 
 def mark_running(session: Session, task_id: int) -> bool:

@@ -152,11 +152,9 @@ async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmRe
 
 
 def _cost(response: Any) -> float | None:
-    """litellm's price for the call; None for models it has no price for (self-hosted)."""
-    try:
-        cost = litellm.completion_cost(completion_response=response)
-    except Exception:  # no price known: report null, as API.md says
-        return None
+    """The price litellm computed for the call; None for models it has no price for (e.g.
+    self-hosted ones), as API.md says. Read, not recomputed: pricing is not free."""
+    cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
     return float(cost) if cost else None
 
 
