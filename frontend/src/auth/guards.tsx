@@ -18,9 +18,10 @@ export function loginPath(from: { pathname: string; search: string }): string {
 }
 
 export function RequireAuth({ children }: { children?: ReactNode }) {
-  const { user } = useAuth();
+  const { user, state } = useAuth();
   const location = useLocation();
-  if (!user) return <Navigate to={loginPath(location)} replace />;
+  // After "Log out" start afresh (the next person may have another role); otherwise come back here.
+  if (!user) return <Navigate to={state.status === 'anonymous' && state.reason === 'logged-out' ? '/login' : loginPath(location)} replace />;
   return children ?? <Outlet />;
 }
 

@@ -1,15 +1,9 @@
-import { NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { NavLink, Outlet } from 'react-router-dom';
 import { useAuth } from '../auth/AuthContext';
 import { canWrite, isAdmin } from '../auth/roles';
 
 export default function Layout() {
   const { user, authRequired, logout } = useAuth();
-  const navigate = useNavigate();
-
-  const onLogout = () => {
-    navigate('/login', { replace: true });
-    logout();
-  };
 
   return (
     <>
@@ -51,7 +45,7 @@ export default function Layout() {
                   <span className="visually-hidden">Signed in as </span>
                   {user.username} <span className="role-badge">{user.role}</span>
                 </span>
-                <button type="button" className="btn btn--small btn--topbar" onClick={onLogout}>
+                <button type="button" className="btn btn--small btn--topbar" onClick={logout}>
                   Log out
                 </button>
               </>

@@ -1,5 +1,5 @@
 /** Small hand-made API documents for the unit tests. */
-import type { Accuracy, IterationHistory, SampleHistory } from '../api/types';
+import type { Accuracy, IterationHistory, Me, SampleHistory, Task } from '../api/types';
 
 export function sample(index: number, partial: Partial<SampleHistory> = {}): SampleHistory {
   return {
@@ -94,4 +94,43 @@ export function accuracy(firstMae: number, finalMae: number, rounds = 3): Accura
       ],
     },
   };
+}
+
+export function task(partial: Partial<Task> = {}): Task {
+  return {
+    task_id: 5,
+    task_name: 'MPEA run',
+    task_description: null,
+    status: 'running',
+    enable_iteration: true,
+    llm_provider: 'baseline',
+    llm_model: 'knn',
+    is_baseline: true,
+    provider_label: 'baseline',
+    target_properties: ['UTS'],
+    max_iterations: 3,
+    convergence_threshold: 0.01,
+    early_stop: true,
+    max_workers: 4,
+    temperature: 0,
+    current_iteration: 1,
+    progress: 0.3,
+    converged_samples: 0,
+    total_samples: 3,
+    failed_samples: 0,
+    continue_from_task_id: null,
+    early_stop_reason: null,
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
+    started_at: '2026-01-01T00:00:00Z',
+    completed_at: null,
+    error: null,
+    ...partial,
+  };
+}
+
+export function me(role: 'admin' | 'member' | 'viewer', authRequired = true): Me {
+  return authRequired
+    ? { id: role === 'admin' ? 1 : role === 'member' ? 2 : 3, username: role === 'admin' ? 'alice' : role === 'member' ? 'bob' : 'carol', role, active: true, auth_required: true }
+    : { id: null, username: 'local', role: 'admin', active: true, auth_required: false };
 }
