@@ -270,7 +270,7 @@ function UserRow({ user: u, isSelf, onUpdate }: RowProps) {
             </button>
           )}
           {resetting ? (
-            <form className="inline-form" onSubmit={savePassword} noValidate aria-label={`New password for ${u.username}`}>
+            <form className="inline-form" onSubmit={savePassword} noValidate>
               <label htmlFor={`pw-${u.id}`} className="visually-hidden">
                 New password for {u.username}
               </label>
