@@ -47,7 +47,7 @@ export default function UsersPage() {
         <div>
           <h1>Users</h1>
           <p className="muted" style={{ margin: 0 }}>
-            Viewers {ROLE_HELP.viewer}; members {ROLE_HELP.member}; admins {ROLE_HELP.admin}.
+            {ROLES.map((r) => `${r}: ${ROLE_HELP[r]}`).join(' · ')}.
           </p>
         </div>
       </div>
