@@ -8,7 +8,15 @@ from sqlalchemy import create_engine, pool, text
 
 from backend.db.embedded import DATABASE_NAME
 from tests.conftest import api_env
-from tests.helpers import ROOT, ApiClient, LiveServer, reference_table, sample_table, unique_ids
+from tests.helpers import (
+    ROOT,
+    ApiClient,
+    LiveServer,
+    reference_table,
+    sample_table,
+    unique_ids,
+    wait_until,
+)
 
 SECRET = "sk-test-DO-NOT-LEAK-4f9a2c"
 
@@ -50,6 +58,13 @@ def test_empty_data_dir_comes_up_ready_and_reports_a_lost_database(fake_llm, tmp
             lost = api.get("/api/health")
             assert lost.status_code == 503
             assert lost.json()["error"] == "DATABASE_UNAVAILABLE"
+            down = api.get(f"/api/tasks/{task_id}")
+            assert down.status_code == 503, down.text  # an outage, not a bug: never a 500
+            assert down.json()["error"] == "DATABASE_UNAVAILABLE"
+
+            embedded(tmp_path, "url")  # the database comes back
+            wait_until(lambda: api.get(f"/api/tasks/{task_id}").status_code == 200, timeout=20)
+            assert api.get("/api/health").status_code == 200
     finally:
         server.stop()
         embedded(tmp_path, "stop")

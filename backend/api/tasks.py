@@ -6,7 +6,7 @@ from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, RunnerDep, Ses
 from backend.api.responses import errors
 from backend.schemas import MAX_ID, TaskOut, TaskPage, TaskStatus
 from backend.services import audit, tasks
-from backend.services.task_views import view_tasks
+from backend.services.task_views import view_task
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
@@ -20,7 +20,7 @@ def list_tasks(
 ) -> dict:
     items, total = tasks.list_tasks(session, limit, offset, status)
     return {
-        "items": view_tasks(session, items),
+        "items": items,
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -31,7 +31,7 @@ def list_tasks(
     "/{task_id}", response_model=TaskOut, dependencies=[CanRead], responses=errors(401, 404)
 )
 def get_task(task_id: PathId, session: SessionDep) -> dict:
-    return view_tasks(session, [tasks.get_task(session, task_id)])[0]
+    return view_task(session, task_id)
 
 
 @router.post(
@@ -44,4 +44,4 @@ def cancel_task(task_id: PathId, session: SessionDep, runner: RunnerDep, actor: 
     task = tasks.cancel_task(session, task_id)
     runner.cancel(task_id)
     audit.record(session, actor, "cancel", f"task {task_id}")
-    return view_tasks(session, [task])[0]
+    return view_task(session, task.id)

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,13 @@ def install_error_handlers(app: FastAPI, bounds: dict[str, tuple]) -> None:
         codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
         code = codes.get(exc.status_code, "HTTP_ERROR")
         return envelope(exc.status_code, code, exc.detail)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            logger.warning("database unavailable on %s: %s", request.url.path, type(exc.orig))
+            return envelope(503, "DATABASE_UNAVAILABLE", "the database is not answering; retry")
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

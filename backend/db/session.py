@@ -39,7 +39,9 @@ def init_engine(settings: Settings) -> Engine:
             json_serializer=_dumps,
             pool_size=10,
             max_overflow=30,
-            pool_pre_ping=True,
+            # No ping per checkout (a full round trip on every request): a connection broken by
+            # a database restart fails once, the pool is invalidated, and that request gets 503.
+            pool_pre_ping=False,
             pool_timeout=10,
         )
         SessionLocal.configure(bind=_engine)

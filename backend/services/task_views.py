@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
+from backend.core.errors import not_found
 from backend.db.models import ACTIVE_SAMPLE_STATUSES, Sample, Task
 from backend.workflow.predictors import BASELINE_LABEL
 
@@ -23,36 +24,31 @@ class SampleCounts:
     max_rounds: int = 0
 
 
-def sample_counts(session: Session, task_ids: list[int]) -> dict[int, SampleCounts]:
-    """One grouped query for any number of tasks."""
-    rows = session.execute(
+def _counts() -> Any:
+    """Each task's sample counters, as a LATERAL subquery: one round trip for a page of tasks."""
+    active = Sample.status.in_(ACTIVE_SAMPLE_STATUSES)
+    return (
         select(
-            Sample.task_id,
-            Sample.status,
-            func.count(),
-            func.min(Sample.iterations_done),
-            func.max(Sample.iterations_done),
-            func.sum(Sample.iterations_done),
+            func.count().label("total"),
+            func.count().filter(Sample.status == "converged").label("converged"),
+            func.count().filter(Sample.status == "failed").label("failed"),
+            func.count().filter(active).label("active"),
+            func.coalesce(func.sum(Sample.iterations_done).filter(active), 0).label(
+                "finished_rounds_sum"
+            ),
+            func.min(Sample.iterations_done).filter(active).label("active_min_rounds"),
+            func.coalesce(func.max(Sample.iterations_done), 0).label("max_rounds"),
         )
-        .where(Sample.task_id.in_(task_ids))
-        .group_by(Sample.task_id, Sample.status)
-    ).all()
-    counts = {task_id: SampleCounts() for task_id in task_ids}
-    for task_id, status, n, low, high, total in rows:
-        c = counts[task_id]
-        c.total += n
-        c.max_rounds = max(c.max_rounds, high or 0)
-        if status == "converged":
-            c.converged += n
-        elif status == "failed":
-            c.failed += n
-        if status in ACTIVE_SAMPLE_STATUSES:
-            c.active += n
-            c.finished_rounds_sum += total or 0
-            c.active_min_rounds = (
-                low if c.active_min_rounds is None else min(c.active_min_rounds, low)
-            )
-    return counts
+        .where(Sample.task_id == Task.id)
+        .lateral("counts")
+    )
+
+
+def load_views(session: Session, query: Select[tuple[Task]]) -> list[dict[str, Any]]:
+    """`query` selects tasks (filtered, ordered, paged); the answer is their API objects."""
+    counts = _counts()
+    rows = session.execute(query.join(counts, true()).add_columns(*counts.c)).all()
+    return [task_view(row[0], SampleCounts(*row[1:])) for row in rows]
 
 
 def provider_label(task: Task) -> str:
@@ -103,6 +99,8 @@ def task_view(task: Task, counts: SampleCounts) -> dict[str, Any]:
     }
 
 
-def view_tasks(session: Session, tasks: list[Task]) -> list[dict[str, Any]]:
-    counts = sample_counts(session, [t.id for t in tasks]) if tasks else {}
-    return [task_view(t, counts[t.id]) for t in tasks]
+def view_task(session: Session, task_id: int) -> dict[str, Any]:
+    views = load_views(session, select(Task).where(Task.id == task_id))
+    if not views:
+        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+    return views[0]
