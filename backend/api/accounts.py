@@ -29,10 +29,13 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+Role = Literal["admin", "member", "viewer"]
+
+
 class UserOut(BaseModel):
     id: int | None
     username: str
-    role: str
+    role: Role
     active: bool = True
 
 
@@ -70,11 +73,11 @@ class NewToken(TokenOut):
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     password: str = Field(min_length=1, max_length=1024)
-    role: Literal["admin", "member", "viewer"]
+    role: Role
 
 
 class UserUpdate(BaseModel):
-    role: Literal["admin", "member", "viewer"] | None = None
+    role: Role | None = None
     active: bool | None = None
     password: str | None = Field(None, min_length=1, max_length=1024)
 
@@ -182,11 +185,11 @@ def create_user(body: UserCreate, actor: ActorDep, session: SessionDep) -> dict:
     "/api/users/{user_id}",
     response_model=UserOut,
     dependencies=[CanAdmin],
-    responses=errors(400, 401, 403, 404, 422),
+    responses=errors(400, 401, 403, 404, 409, 422),
 )
 def update_user(user_id: PathId, body: UserUpdate, actor: ActorDep, session: SessionDep) -> dict:
     changes = body.model_dump(exclude_none=True)
-    user = accounts.update_user(session, user_id, changes)
+    user = accounts.update_user(session, actor.principal, user_id, changes)
     shown = {k: v for k, v in changes.items() if k != "password"}
     if "password" in changes:
         shown["password"] = "changed"

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,10 +57,11 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
     return user
 
 
-def update_user(session: Session, user_id: int, changes: dict[str, Any]) -> User:
+def update_user(session: Session, actor: Principal, user_id: int, changes: dict[str, Any]) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise not_found("NOT_FOUND", f"no user {user_id}")
+    _keep_an_admin(session, actor, user, changes)
     if "role" in changes:
         if changes["role"] not in ROLES:
             raise invalid_config(f"role must be one of {', '.join(ROLES)}")
@@ -72,6 +73,20 @@ def update_user(session: Session, user_id: int, changes: dict[str, Any]) -> User
         user.password_hash = security.hash_password(changes["password"])
     session.commit()
     return user
+
+
+def _keep_an_admin(session: Session, actor: Principal, user: User, changes: dict[str, Any]) -> None:
+    """Nobody demotes or deactivates themselves, and the last active admin stays one."""
+    demoted = changes.get("role", user.role) != "admin" or changes.get("active", True) is False
+    if not demoted or user.role != "admin":
+        return
+    if user.id == actor.user_id:
+        raise ApiError(409, "LAST_ADMIN", "you cannot demote or deactivate your own account")
+    others = session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active, User.id != user.id)
+    )
+    if not others:
+        raise ApiError(409, "LAST_ADMIN", "the last active admin cannot be demoted or deactivated")
 
 
 def list_users(session: Session) -> list[User]:

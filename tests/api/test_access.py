@@ -243,3 +243,11 @@ def test_production_refuses_to_start_without_a_secret_key(pg, template_db, fake_
     with pytest.raises(RuntimeError, match="API exited"):
         server.start(timeout=60)
     assert "SECRET_KEY must be set in production" in server.log()
+
+
+def test_the_last_admin_cannot_lock_everyone_out(server: LiveServer, admin: ApiClient):
+    me = admin.get("/api/auth/me").json()["id"]
+    for change in ({"active": False}, {"role": "member"}):
+        response = admin.http.patch(f"/api/users/{me}", json=change)
+        assert response.status_code == 409 and response.json()["error"] == "LAST_ADMIN"
+    assert admin.get("/api/auth/me").json()["role"] == "admin"
