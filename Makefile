@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: dev serve install frontend demo test test-backend test-frontend lint format requirements \
+.PHONY: dev serve install frontend api-types demo test test-backend test-frontend lint format requirements \
 	backup restore create-admin bench stop-db clean
 
 # requirements-dev.txt is requirements.txt (the production set) plus test and lint tools.
@@ -24,7 +24,15 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/packa
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
 
-frontend/out/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+# The dashboard's API types come from the backend's own OpenAPI document, never by hand.
+api-types: install frontend/node_modules/.package-lock.json
+	$(PY) -c "import json; from backend.main import app; print(json.dumps(app.openapi()))" \
+		> frontend/openapi.json
+	cd frontend && npm run gen:api
+
+frontend/out/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES) \
+		$(shell find backend -name '*.py')
+	$(MAKE) api-types
 	cd frontend && npm run build
 
 frontend: frontend/out/index.html
@@ -56,7 +64,9 @@ test-backend: install
 
 # Unit tests, then the dashboard end to end in headless Chromium against a real backend.
 test-frontend: install
-	cd frontend && npm ci --no-audit --no-fund && npm test && npm run build && npm run e2e
+	cd frontend && npm ci --no-audit --no-fund
+	$(MAKE) api-types
+	cd frontend && npm test && npm run build && npm run e2e
 
 # The whole suite: lint, backend (real PostgreSQL, fake LLM over HTTP), operations, dashboard.
 test: lint test-backend test-frontend

@@ -583,8 +583,11 @@ export interface components {
             id: number | null;
             /** Username */
             username: string;
-            /** Role */
-            role: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member" | "viewer";
             /**
              * Active
              * @default true
@@ -1030,8 +1033,11 @@ export interface components {
             id: number | null;
             /** Username */
             username: string;
-            /** Role */
-            role: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member" | "viewer";
             /**
              * Active
              * @default true
@@ -1467,6 +1473,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
