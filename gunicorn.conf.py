@@ -22,6 +22,8 @@ import os
 
 from pythonjsonlogger.json import JsonFormatter
 
+from backend.core.logging import JsonLogFormatter
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -62,23 +64,6 @@ errorlog = "-"
 loglevel = (os.environ.get("GUNICORN_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "info").lower()
 
 
-class AccessJsonFormatter(JsonFormatter):
-    """JSON for access lines; uvicorn's ("%s - "%s %s HTTP/%s" %d") become fields too."""
-
-    def add_fields(self, log_record, record, message_dict):  # type: ignore[no-untyped-def]
-        super().add_fields(log_record, record, message_dict)
-        args = record.args
-        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
-            client, method, path, http_version, status = args
-            log_record.update(
-                client=client,
-                method=method,
-                path=path,
-                http_version=http_version,
-                status=status,
-            )
-
-
 _FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _DATEFMT = "%Y-%m-%dT%H:%M:%S%z"
 _RENAME = {"levelname": "level", "asctime": "time"}
@@ -94,7 +79,7 @@ logconfig_dict = {
             "rename_fields": _RENAME,
         },
         "access_json": {
-            "()": AccessJsonFormatter,
+            "()": JsonLogFormatter,
             "fmt": _FORMAT,
             "datefmt": _DATEFMT,
             "rename_fields": _RENAME,

@@ -10,6 +10,19 @@ from pythonjsonlogger.json import JsonFormatter
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
+class JsonLogFormatter(JsonFormatter):
+    """JSON lines; uvicorn's access records ("%s - "%s %s HTTP/%s" %d") get their own fields."""
+
+    def add_fields(self, log_record, record, message_dict):  # type: ignore[no-untyped-def]
+        super().add_fields(log_record, record, message_dict)
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            client, method, path, http_version, status = args
+            log_record.update(
+                client=client, method=method, path=path, http_version=http_version, status=status
+            )
+
+
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
@@ -20,7 +33,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_RequestIdFilter())
     handler.setFormatter(
-        JsonFormatter(
+        JsonLogFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             rename_fields={"levelname": "level", "asctime": "time"},
             # Decorations other libraries hang on records (uvicorn's colours, litellm's marker).

@@ -13,11 +13,11 @@ import httpx
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.orm import Session
 
-from backend.db.models import Dataset, Failure, Prediction, Sample, Task
+from backend.db.models import Base, Dataset, Failure, Prediction, Sample, Task
 from tests.helpers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = ("alembic_version", "datasets", "failures", "predictions", "samples", "tasks")
+TABLES = ("alembic_version", *sorted(Base.metadata.tables))
 # Everything a prediction row holds, in a stable order: equal checksums mean equal rows.
 PREDICTIONS_CHECKSUM = """
 SELECT md5(coalesce(string_agg(concat_ws('|', id, task_id, sample_index, iteration, "values"::text,
