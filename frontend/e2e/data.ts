@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const TARGETS = ['YS(MPa)', 'UTS(MPa)', 'El(%)'] as const;
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const MPEA_CSV = process.env.MPEA_CSV ?? resolve(REPO_ROOT, '../shared/data/mpea/mpea_alloys.csv');
+export const MPEA_CSV = process.env.MPEA_CSV ?? resolve(REPO_ROOT, 'backend/demo_data/mpea/mpea_alloys.csv');
 
 export interface Split {
   test: string;
