@@ -18,6 +18,7 @@ from backend.db.models import ACTIVE_TASK_STATUSES, Task
 from backend.db.session import SessionLocal, get_engine
 from backend.services import task_store
 from backend.services.tasks import prepare_task_data
+from backend.workflow.convergence import sample_converged_at
 from backend.workflow.errors import TaskAuthError
 from backend.workflow.graph import LoopRules, build_sample_graph, recursion_limit
 from backend.workflow.predictors import (
@@ -140,10 +141,27 @@ class TaskRunner:
             if task is None or not task_store.mark_running(session, task_id):
                 return
             points = task_store.load_unfinished(session, task_id)
-        if not points:
-            await asyncio.to_thread(_finish, task_id, None)
-            return
-        logger.info("task %s: running %d samples", task_id, len(points))
+        if points:
+            logger.info("task %s: running %d samples", task_id, len(points))
+            cancelled = asyncio.Event()
+            self._cancel_flags[task_id] = cancelled
+            watcher = asyncio.create_task(self._watch_cancel(task_id, cancelled))
+            try:
+                auth_errors = await self._run_samples(task, points, cancelled)
+            finally:
+                watcher.cancel()
+        else:
+            auth_errors = []
+        error = None
+        if auth_errors:
+            error = f"the LLM provider rejected the credentials: {auth_errors[0][:300]}"
+        await asyncio.to_thread(_finish, task_id, error)
+        logger.info("task %s: finished", task_id)
+
+    async def _run_samples(
+        self, task: Task, points: list[task_store.ResumePoint], cancelled: asyncio.Event
+    ) -> list[str]:
+        """Every unfinished sample through its own graph; returns rejected-credential errors."""
         indices = [p.sample_index for p in points]
         data = await asyncio.to_thread(prepare_task_data, self.settings, task.config, indices)
         rules = LoopRules(
@@ -152,13 +170,10 @@ class TaskRunner:
             threshold=task.convergence_threshold,
             early_stop=task.early_stop,
         )
-        cancelled = asyncio.Event()
-        self._cancel_flags[task_id] = cancelled
         limits = RunLimits(asyncio.Semaphore(task.max_workers), cancelled)
         graph = build_sample_graph(
-            self._predictor(task, data), task_store.TaskStore(task_id), limits, rules
+            self._predictor(task, data), task_store.TaskStore(task.id), limits, rules
         )
-        watcher = asyncio.create_task(self._watch_cancel(task_id, cancelled))
         auth_errors: list[str] = []
 
         async def run_sample(position: int, point: task_store.ResumePoint) -> None:
@@ -166,7 +181,8 @@ class TaskRunner:
                 "position": position,
                 "sample_index": point.sample_index,
                 "history": point.history,
-                "converged_at": None,
+                # A resumed sample may have converged already (without early stop it goes on).
+                "converged_at": sample_converged_at(point.history, rules.targets, rules.threshold),
                 "answer": None,
                 "outcome": None,
             }
@@ -184,16 +200,9 @@ class TaskRunner:
             for position, point in pending:
                 await run_sample(position, point)
 
-        try:
-            loops = min(len(points), LOOPS_PER_SLOT * task.max_workers)
-            await asyncio.gather(*(loop_worker() for _ in range(loops)))
-        finally:
-            watcher.cancel()
-        error = None
-        if auth_errors:
-            error = f"the LLM provider rejected the credentials: {auth_errors[0][:300]}"
-        await asyncio.to_thread(_finish, task_id, error)
-        logger.info("task %s: finished", task_id)
+        loops = min(len(points), LOOPS_PER_SLOT * task.max_workers)
+        await asyncio.gather(*(loop_worker() for _ in range(loops)))
+        return auth_errors
 
     def _predictor(self, task: Task, data: TaskData) -> Predictor:
         if task.llm_provider == "baseline":

@@ -283,3 +283,19 @@ def test_ten_rounds_with_retries_finish_within_the_graph_limits(api: ApiClient, 
     assert len(doc["targets"]["UTS"]["iterations"]) == 10
     assert doc["convergence_status"] == "not_converged"
     assert len(fake_llm.calls(sample)) == 20
+
+
+def test_a_retried_sample_keeps_the_round_it_converged_at(api: ApiClient, fake_llm: FakeLlm):
+    (sample,) = unique_ids(1)
+    steady = values(600, 12)
+    fake_llm.script({sample: {"rounds": [steady, steady, steady, {"status": 500}]}})
+    task_id = api.start(sample_table([sample]), reference_table(), early_stop=False)
+    assert api.wait(task_id)["failed_samples"] == 1
+    fake_llm.script({sample: {"rounds": [steady]}})
+    new_id = api.post("/api/iterative-prediction/retry-failed", json={"task_id": task_id}).json()[
+        "new_task_id"
+    ]
+    api.wait(new_id)
+    doc = api.history(new_id)["samples"]["sample_0"]
+    assert len(doc["targets"]["UTS"]["iterations"]) == 5
+    assert doc["converged_at_iteration"] == 2  # from the copied rounds, not round 5
