@@ -19,6 +19,7 @@ from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
 from backend.core.logging import configure_logging
 from backend.core.request_context import RequestContextMiddleware
+from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.db.migrate import upgrade_to_head
 from backend.db.session import SessionLocal, dispose_engine, init_engine
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
 
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
     for module in (health, accounts, datasets, tasks, iterative, results):
         app.include_router(module.router)

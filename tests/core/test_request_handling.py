@@ -24,3 +24,12 @@ def test_the_request_id_is_echoed_or_made(api: ApiClient):
     assert given.headers["x-request-id"] == "trace-42"
     made = api.get("/api/health").headers["x-request-id"]
     assert len(made) == 16
+
+
+def test_answers_carry_security_headers(api: ApiClient):
+    headers = api.get("/api/health").headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    docs = api.get("/docs").headers
+    assert docs["x-frame-options"] == "DENY" and "content-security-policy" not in docs
