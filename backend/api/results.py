@@ -5,7 +5,7 @@ from fastapi.responses import ORJSONResponse
 
 from backend.api.deps import CanRead, PathId, SessionDep
 from backend.api.responses import errors
-from backend.schemas import MAX_ID, Accuracy, IterationHistory
+from backend.schemas import Accuracy, IterationHistory
 from backend.services import history, statistics, tasks
 
 router = APIRouter(prefix="/api/results", tags=["results"], dependencies=[CanRead])
@@ -15,7 +15,9 @@ router = APIRouter(prefix="/api/results", tags=["results"], dependencies=[CanRea
 def iterations(
     result_id: PathId,
     session: SessionDep,
-    sample_index: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    sample_index: Annotated[
+        int | None, Query(description="one sample; 404 if out of range")
+    ] = None,
 ):
     """Per-sample history; `result_id` is the task id. Partial while the task runs."""
     document = history.iteration_history(session, tasks.get_task(session, result_id), sample_index)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import not_found
 from backend.db.models import Failure, Prediction, Sample, Task
+from backend.schemas import MAX_ID
 from backend.workflow.convergence import (
     is_converged,
     relative_changes,
@@ -129,6 +130,9 @@ def _summaries(task: Task, samples: list, predictions: list, failures: list) -> 
 
 
 def iteration_history(session: Session, task: Task, sample_index: int | None) -> dict[str, Any]:
+    # (A retried task keeps the original indices, so only the database's range is checked here.)
+    if sample_index is not None and not 0 <= sample_index <= MAX_ID:
+        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {sample_index}")
     samples, predictions, failures = _load(session, task.id, sample_index)
     if sample_index is not None and not samples:
         raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {sample_index}")

@@ -231,8 +231,10 @@ def test_history_is_partial_while_running_and_filters_by_sample(api: ApiClient, 
     api.wait(task_id)
     one = api.history(task_id, sample_index=1)
     assert list(one["samples"]) == ["sample_1"]
-    out_of_range = api.get(f"/api/results/{task_id}/iterations", params={"sample_index": 7})
-    assert out_of_range.status_code == 404 and out_of_range.json()["error"] == "NOT_FOUND"
+    for index in (7, -1, 10**20):
+        out_of_range = api.get(f"/api/results/{task_id}/iterations", params={"sample_index": index})
+        assert out_of_range.status_code == 404, index
+        assert out_of_range.json()["error"] == "NOT_FOUND"
     summaries = api.history(task_id)["iteration_summaries"]
     assert [s["iteration"] for s in summaries] == [1, 2]
     assert [s["processed_samples"] for s in summaries] == [2, 2]
@@ -299,3 +301,14 @@ def test_a_retried_sample_keeps_the_round_it_converged_at(api: ApiClient, fake_l
     doc = api.history(new_id)["samples"]["sample_0"]
     assert len(doc["targets"]["UTS"]["iterations"]) == 5
     assert doc["converged_at_iteration"] == 2  # from the copied rounds, not round 5
+
+
+def test_history_before_the_first_prediction_is_404(api: ApiClient, fake_llm: FakeLlm):
+    (sample,) = unique_ids(1)
+    fake_llm.script({sample: {"rounds": [{"delay": 1.0, "values": values(600, 12)}]}})
+    task_id = api.start(sample_table([sample]), reference_table())
+    early = api.get(f"/api/results/{task_id}/iterations")
+    assert early.status_code == 404
+    assert early.json()["error"] == "ITERATION_HISTORY_NOT_FOUND"
+    api.wait(task_id)
+    assert api.get(f"/api/results/{task_id}/iterations").status_code == 200

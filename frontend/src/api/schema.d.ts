@@ -2141,6 +2141,7 @@ export interface operations {
     iterations_api_results__result_id__iterations_get: {
         parameters: {
             query?: {
+                /** @description one sample; 404 if out of range */
                 sample_index?: number | null;
             };
             header?: never;
