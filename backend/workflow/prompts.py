@@ -39,6 +39,24 @@ def _environment() -> Environment:
     return env
 
 
+def _is_blank(value: Any) -> bool:
+    return value is None or value == 0 or value == ""
+
+
+def _informative_columns(
+    columns: Sequence[str], sample: Mapping[str, Any], references: Sequence[Mapping[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """(shown, omitted): a column that is 0 or empty for the sample and every reference shown
+    (an element none of these alloys contains) tells the model nothing; naming it once is enough.
+    Wide sparse tables (24 elements, most at 0 at%) otherwise drown the few columns that differ."""
+    omitted = [
+        c
+        for c in columns
+        if _is_blank(sample.get(c)) and all(_is_blank(r.get(c)) for r in references)
+    ]
+    return [c for c in columns if c not in omitted], omitted
+
+
 def render_prompt(
     data: TaskData,
     position: int,
@@ -57,6 +75,9 @@ def render_prompt(
         }
         for ref, dist in zip(data.neighbours[position], data.distances[position], strict=True)
     ]
+    shown, omitted = _informative_columns(
+        data.feature_columns, sample.composition, [r["cells"] for r in references]
+    )
     changes = {t: relative_changes([h[t] for h in history]) for t in data.targets}
     rows = [
         {
@@ -74,8 +95,9 @@ def render_prompt(
             max_rounds=max_rounds,
             targets=data.targets,
             sample_id=sample.sample_id,
-            composition=sample.composition,
-            reference_columns=data.feature_columns + data.targets,
+            composition={c: sample.composition[c] for c in shown},
+            omitted=omitted,
+            reference_columns=shown + data.targets,
             references=references,
             history=rows,
             trends={t: trend(changes[t], threshold) for t in data.targets},

@@ -117,3 +117,14 @@ def test_baseline_is_a_deterministic_weighted_knn():
     # Fe 21, CAST: R1 (Fe 20, UTS 550) is much nearer than R0 (Fe 10, UTS 500).
     assert 540 < first["UTS"] < 550
     assert asyncio.run(predict([first])) == first
+
+
+def test_columns_zero_for_the_sample_and_every_reference_shown_are_named_once():
+    ref = reference().assign(Cu=0.0, Mo=[0.0, 0.0, 0.0, 0.0, 0.0, 5.0])
+    test = make_test_frame(False).assign(Cu=0.0, Mo=[0.0, 5.0])
+    data = prepare(test, ref, TARGETS, top_k=2)  # sample 0's neighbours: R1, R0 (Mo 0)
+    prompt = render_prompt(data, 0, [], max_rounds=5, threshold=0.01)
+    assert "left out of the table): Cu, Mo." in prompt
+    assert "| Cu |" not in prompt and "- Cu:" not in prompt
+    # Sample 1 has Mo: then Mo stays in the table.
+    assert "| Mo |" in render_prompt(data, 1, [], max_rounds=5, threshold=0.01)
