@@ -119,10 +119,18 @@ def login(body: LoginRequest, request: Request, session: SessionDep, settings: S
             details={"client_ip": ip},
         )
         raise ApiError(401, "UNAUTHORIZED", "wrong username or password")
-    token, expires = security.issue_session(settings, user.id)
+    token, expires = security.issue_session(settings, user.id, user.session_epoch)
     principal = accounts.Principal(user.id, user.username, user.role, "session")
     audit.record(session, audit.Actor(principal, ip), "login", user.username)
     return {"access_token": token, "expires_at": expires, "user": _user(user)}
+
+
+@router.post("/api/auth/logout", status_code=204, responses=errors(401))
+def logout(actor: ActorDep, session: SessionDep) -> None:
+    """Ends every dashboard session of the caller (API tokens are revoked one by one)."""
+    if actor.principal.user_id is not None:
+        accounts.end_sessions(session, actor.principal.user_id)
+        audit.record(session, actor, "logout", actor.principal.username)
 
 
 @router.get("/api/auth/me", response_model=MeOut, responses=errors(401))

@@ -71,8 +71,18 @@ def update_user(session: Session, actor: Principal, user_id: int, changes: dict[
     if changes.get("password"):
         check_password_rules(changes["password"])
         user.password_hash = security.hash_password(changes["password"])
+    # Any of these ends the user's open sessions: they log in again under the new terms.
+    user.session_epoch += 1
     session.commit()
     return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log out everywhere: every session token issued so far stops working."""
+    session.execute(
+        update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+    )
+    session.commit()
 
 
 def _keep_an_admin(session: Session, actor: Principal, user: User, changes: dict[str, Any]) -> None:
@@ -102,9 +112,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 def principal_for_bearer(session: Session, settings: Settings, token: str) -> Principal | None:
     if token.startswith(security.API_TOKEN_PREFIX):
         return _principal_for_api_token(session, token)
-    user_id = security.session_user_id(settings, token)
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active:
+    claims = security.session_claims(settings, token)
+    user = session.get(User, claims[0]) if claims else None
+    if user is None or not user.active or claims[1] != user.session_epoch:
         return None
     return Principal(user.id, user.username, user.role, "session")
 

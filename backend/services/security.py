@@ -52,15 +52,17 @@ def secret_key(settings: Settings) -> str:
 
 
 def issue_session(
-    settings: Settings, user_id: int, minutes: int | None = None
+    settings: Settings, user_id: int, epoch: int, minutes: int | None = None
 ) -> tuple[str, datetime]:
+    """A signed session token. `epoch` is the user's session epoch: raising it (log out, new
+    password, deactivation) ends every session issued before."""
     expires = datetime.now(UTC) + timedelta(minutes=minutes or settings.SESSION_MINUTES)
-    claims = {"sub": str(user_id), "exp": expires, "typ": "session"}
+    claims = {"sub": str(user_id), "ep": epoch, "exp": expires, "typ": "session"}
     return jwt.encode(claims, secret_key(settings), algorithm="HS256"), expires
 
 
-def session_user_id(settings: Settings, token: str) -> int | None:
-    """The user id a valid, unexpired session token names; None for anything else."""
+def session_claims(settings: Settings, token: str) -> tuple[int, int] | None:
+    """(user id, epoch) of a valid, unexpired session token; None for anything else."""
     try:
         claims = jwt.decode(token, secret_key(settings), algorithms=["HS256"])
     except jwt.PyJWTError:
@@ -68,6 +70,6 @@ def session_user_id(settings: Settings, token: str) -> int | None:
     if claims.get("typ") != "session":
         return None
     try:
-        return int(claims["sub"])
-    except (KeyError, ValueError):
+        return int(claims["sub"]), int(claims["ep"])
+    except (KeyError, TypeError, ValueError):
         return None

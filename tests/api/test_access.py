@@ -27,7 +27,7 @@ MEMBER_PASSWORD = "member-pass-2b8d44a1"
 VIEWER_PASSWORD = "viewer-pass-9c1f05e7"
 WINDOW = 3
 PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login")}
-ANY_ROLE = {"/api/auth/me", "/api/auth/tokens", "/api/auth/tokens/{token_id}"}
+ANY_ROLE = {"/api/auth/me", "/api/auth/logout", "/api/auth/tokens", "/api/auth/tokens/{token_id}"}
 
 
 @pytest.fixture(scope="module")
@@ -180,10 +180,10 @@ def _paths(api: ApiClient) -> tuple[str, str]:
 def test_expired_session_is_refused(server: LiveServer, admin: ApiClient):
     settings = Settings(SECRET_KEY=SECRET_KEY, ENVIRONMENT="production")
     user_id = admin.get("/api/auth/me").json()["id"]
-    expired, _ = issue_session(settings, user_id, minutes=-1)
+    expired, _ = issue_session(settings, user_id, 0, minutes=-1)
     with client(server, expired) as api:
         assert api.get("/api/tasks").status_code == 401
-    fresh, _ = issue_session(settings, user_id, minutes=5)
+    fresh, _ = issue_session(settings, user_id, 0, minutes=5)
     with client(server, fresh) as api:
         assert api.get("/api/tasks").status_code == 200
 
@@ -251,3 +251,25 @@ def test_the_last_admin_cannot_lock_everyone_out(server: LiveServer, admin: ApiC
         response = admin.http.patch(f"/api/users/{me}", json=change)
         assert response.status_code == 409 and response.json()["error"] == "LAST_ADMIN"
     assert admin.get("/api/auth/me").json()["role"] == "admin"
+
+
+def test_logout_and_a_new_password_end_open_sessions(server: LiveServer, admin: ApiClient):
+    created = admin.post(
+        "/api/users", json={"username": "leo", "password": "leo-pass-1234", "role": "viewer"}
+    )
+    first, second = (token_for(server, "leo", "leo-pass-1234") for _ in range(2))
+    with client(server, first) as api:
+        assert api.post("/api/auth/logout").status_code == 204
+        assert api.get("/api/tasks").status_code == 401
+    with client(server, second) as other_device:
+        assert other_device.get("/api/tasks").status_code == 401  # logged out everywhere
+    third = token_for(server, "leo", "leo-pass-1234")
+    reset = admin.http.patch(
+        f"/api/users/{created.json()['id']}", json={"password": "leo-new-5678"}
+    )
+    assert reset.status_code == 200
+    with client(server, third) as api:
+        assert api.get("/api/tasks").status_code == 401
+    assert token_for(server, "leo", "leo-new-5678")
+    actions = [e["action"] for e in admin.get("/api/audit", params={"limit": 50}).json()["items"]]
+    assert "logout" in actions

@@ -73,6 +73,9 @@ export const api = {
 
   login: (body: LoginRequest) => postJson<LoginResponse>('/api/auth/login', body),
 
+  /** Ends every session of the user on the server (all devices), not only this tab's. */
+  logout: () => apiFetch<void>('/api/auth/logout', { method: 'POST' }),
+
   listTokens: (signal?: AbortSignal) => apiFetch<ApiToken[]>('/api/auth/tokens', { signal }),
 
   createToken: (body: TokenRequest) => postJson<NewApiToken>('/api/auth/tokens', body),

@@ -67,6 +67,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const logout = useCallback(() => {
+    // The request takes the token with it before it is forgotten here; a failure changes nothing.
+    api.logout().catch(() => undefined);
     clearToken();
     setState({ status: 'anonymous', reason: 'logged-out' });
   }, []);

@@ -128,14 +128,21 @@ describe('auth flow', () => {
     expect(await screen.findByRole('heading', { name: 'Audit trail' })).toBeInTheDocument();
   });
 
-  it('log out forgets the token and shows the login page', async () => {
+  it('log out ends the session on the server, forgets the token and shows the login page', async () => {
     setToken('t', null);
-    mockFetch({ 'GET /api/auth/me': () => json(200, me('member')), 'GET /api/tasks': emptyTasks });
+    const { calls } = mockFetch({
+      'GET /api/auth/me': () => json(200, me('member')),
+      'GET /api/tasks': emptyTasks,
+      'POST /api/auth/logout': () => ({ status: 204 }),
+    });
     renderApp('/tasks');
     await userEvent.click(await screen.findByRole('button', { name: 'Log out' }));
     expect(await screen.findByText('You have logged out.')).toBeInTheDocument();
     expect(screen.getByTestId('where')).toHaveTextContent(/^\/login$/);
     expect(getToken()).toBeNull();
+    const logout = calls.find((c) => c.path === '/api/auth/logout')!;
+    expect(logout.method).toBe('POST');
+    expect(logout.headers.get('Authorization')).toBe('Bearer t');
   });
 
   it('an unknown server answer on load is an error with a retry, not a login page', async () => {
