@@ -22,7 +22,6 @@ const LOGIN_LIMIT = 15;
 const fakeUrl = process.env.E2E_FAKE_LLM_URL ?? '';
 
 test.describe.configure({ mode: 'serial' });
-test.skip(!fakeUrl, 'tests/fakellm/server.py is not in the repository');
 
 let backend: Backend;
 /** Shared between the serial tests. */

@@ -15,7 +15,6 @@ async function pickDataset(page: Page, kind: 'test' | 'reference', filename: str
 
 const fakeUrl = process.env.E2E_FAKE_LLM_URL ?? '';
 
-test.skip(!fakeUrl, 'tests/fakellm/server.py is not in the repository yet');
 
 test('LLM task with two failing samples, retried from the page', async ({ page, baseUrl, request }) => {
   const split = mpeaSplit(6, 30);

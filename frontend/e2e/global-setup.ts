@@ -4,14 +4,13 @@
  * when the repository has one. Everything is stopped by the returned teardown.
  * This backend runs with accounts off (ENVIRONMENT=development); auth.spec.ts starts its own.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { REPO_ROOT } from './data';
 import { ARTIFACTS, FRONTEND_OUT, freePort, PYTHON, requireFile, startBackend, startProcess, stopProcess, waitForOk } from './servers';
 import type { Backend } from './servers';
 import type { ChildProcess } from 'node:child_process';
 
-const FAKE_LLM = resolve(REPO_ROOT, 'tests/fakellm/server.py');
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   requireFile(join(FRONTEND_OUT, 'index.html'), 'run `npm run build` before `npm run e2e`');
@@ -32,21 +31,19 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
 
   try {
-    let fakeUrl = '';
-    if (existsSync(FAKE_LLM)) {
-      const port = await freePort();
-      const fake = startProcess(PYTHON, ['-m', 'tests.fakellm.server', '--port', String(port)], {
-        cwd: REPO_ROOT,
-        env: { ...process.env },
-        logFile: join(ARTIFACTS, 'fake-llm.log'),
-      });
-      children.push(fake);
-      fakeUrl = `http://127.0.0.1:${port}`;
-      await waitForOk(`${fakeUrl}/_calls`, fake, 30_000, 'fake LLM server');
-    }
+    // The scripted OpenAI-compatible server of the Python tests (tests/fakellm/server.py).
+    const port = await freePort();
+    const fake = startProcess(PYTHON, ['-m', 'tests.fakellm.server', '--port', String(port)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env },
+      logFile: join(ARTIFACTS, 'fake-llm.log'),
+    });
+    children.push(fake);
+    const fakeUrl = `http://127.0.0.1:${port}`;
+    await waitForOk(`${fakeUrl}/_calls`, fake, 30_000, 'fake LLM server');
 
     backend = await startBackend({
-      env: { ENVIRONMENT: 'development', AUTH_REQUIRED: undefined, ...(fakeUrl ? { LLM_API_BASE: `${fakeUrl}/v1` } : {}) },
+      env: { ENVIRONMENT: 'development', AUTH_REQUIRED: undefined, LLM_API_BASE: `${fakeUrl}/v1` },
       logFile: join(ARTIFACTS, 'backend.log'),
     });
 
