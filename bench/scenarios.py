@@ -23,28 +23,16 @@ from sqlalchemy import insert
 from bench import analysis
 from bench.data import TARGETS, demo_split, reference_csv, synthetic_test_csv
 from bench.stack import ROOT, MemoryWatch, Stack, cpu_seconds
+from tests.helpers import start_body
 
 LOGNORMAL = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
 Result = dict[str, Any]
 
 
 def _body(test: str, reference: str, **extra: Any) -> dict[str, Any]:
-    body = {
-        "task_name": "bench",
-        "test_file_path": test,
-        "reference_file_path": reference,
-        "target_properties": TARGETS,
-        "llm_provider": "openai",
-        "llm_model": "fake-model",
-        "temperature": 0.0,
-        "enable_iteration": True,
-        "max_iterations": 5,
-        "convergence_threshold": 0.01,
-        "early_stop": True,
-        "max_workers": 20,
-    }
-    body.update(extra)
-    return body
+    """The tests' start request, on the MPEA targets with every slot open."""
+    defaults = {"task_name": "bench", "target_properties": TARGETS, "max_workers": 20}
+    return start_body(test, reference, **{**defaults, **extra})
 
 
 def _seconds(task: dict[str, Any]) -> float:

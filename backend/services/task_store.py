@@ -84,6 +84,7 @@ class TaskStore:
 
     def __init__(self, task_id: int) -> None:
         self.task_id = task_id
+        self._engine = get_engine().execution_options(isolation_level="AUTOCOMMIT")
 
     async def save_round(
         self,
@@ -122,8 +123,7 @@ class TaskStore:
         params["task_id"] = self.task_id
 
         def run() -> None:
-            engine = get_engine().execution_options(isolation_level="AUTOCOMMIT")
-            with engine.connect() as connection:
+            with self._engine.connect() as connection:
                 connection.execute(statement, params)
 
         await asyncio.get_running_loop().run_in_executor(_WRITERS, run)
