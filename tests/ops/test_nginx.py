@@ -146,6 +146,13 @@ def test_api_docs_and_openapi_are_proxied(nginx: str) -> None:
     assert httpx.get(f"{nginx}/healthz").text == "ok\n"
 
 
+def test_a_forged_forwarded_for_does_not_reach_the_backend(nginx: str) -> None:
+    """Issue 10.1: the backend sees the address nginx saw, not what the client claims to be."""
+    forged = {"X-Forwarded-For": "203.0.113.7, 198.51.100.9"}
+    body = httpx.get(f"{nginx}/api/health", headers=forged).json()
+    assert body["forwarded_for"] == "127.0.0.1"
+
+
 def test_request_size_limit(nginx: str) -> None:
     response = httpx.post(f"{nginx}/api/datasets", content=b"x" * (2 * 1024 * 1024))
     assert response.status_code == 413
