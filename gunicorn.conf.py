@@ -20,8 +20,6 @@ Logs (gunicorn's and the access log) are JSON lines on stdout/stderr, like the a
 import logging
 import os
 
-from pythonjsonlogger.json import JsonFormatter
-
 from backend.core.logging import JsonLogFormatter
 
 
@@ -73,7 +71,8 @@ logconfig_dict = {
     "disable_existing_loggers": False,
     "formatters": {
         "json": {
-            "()": JsonFormatter,
+            # Ours, not the plain one: it redacts credentials from every line.
+            "()": JsonLogFormatter,
             "fmt": _FORMAT,
             "datefmt": _DATEFMT,
             "rename_fields": _RENAME,
