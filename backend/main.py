@@ -24,7 +24,13 @@ from backend.core.logging import configure_logging
 from backend.core.request_context import RequestContextMiddleware
 from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.db.migrate import upgrade_to_head
-from backend.db.session import SessionLocal, dispose_engine, init_engine
+from backend.db.session import (
+    SessionLocal,
+    close_read_pool,
+    dispose_engine,
+    init_engine,
+    open_read_pool,
+)
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
 from backend.services import security
 from backend.services.accounts import ensure_first_admin
@@ -40,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = init_engine(settings)
     upgrade_to_head(engine.url.render_as_string(hide_password=False))
     _check_access(settings)
+    await open_read_pool()
     runner = TaskRunner(settings)
     app.state.runner = runner
     await runner.start()
@@ -48,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await runner.stop()
+        await close_read_pool()
         dispose_engine()
 
 
