@@ -24,8 +24,6 @@ import os
 import shutil
 import tempfile
 
-from pythonjsonlogger.json import JsonFormatter
-
 from backend.core.logging import JsonLogFormatter
 
 
@@ -77,7 +75,8 @@ logconfig_dict = {
     "disable_existing_loggers": False,
     "formatters": {
         "json": {
-            "()": JsonFormatter,
+            # Ours, not the plain one: it redacts credentials from every line.
+            "()": JsonLogFormatter,
             "fmt": _FORMAT,
             "datefmt": _DATEFMT,
             "rename_fields": _RENAME,

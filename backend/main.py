@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api import accounts, datasets, health, iterative, results, tasks
+from backend.api.request_guard import RequestGuardMiddleware
 from backend.core import metrics
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
@@ -23,7 +24,13 @@ from backend.core.logging import configure_logging
 from backend.core.request_context import RequestContextMiddleware
 from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.db.migrate import upgrade_to_head
-from backend.db.session import SessionLocal, dispose_engine, init_engine
+from backend.db.session import (
+    SessionLocal,
+    close_read_pool,
+    dispose_engine,
+    init_engine,
+    open_read_pool,
+)
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
 from backend.services import security
 from backend.services.accounts import ensure_first_admin
@@ -39,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = init_engine(settings)
     upgrade_to_head(engine.url.render_as_string(hide_password=False))
     _check_access(settings)
+    await open_read_pool()
     runner = TaskRunner(settings)
     app.state.runner = runner
     await runner.start()
@@ -47,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await runner.stop()
+        await close_read_pool()
         dispose_engine()
 
 
@@ -104,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
 
+    app.add_middleware(RequestGuardMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
     app.add_middleware(metrics.MetricsMiddleware)
