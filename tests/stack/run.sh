@@ -58,7 +58,7 @@ done < <(bash tests/stack/standins/build.sh)
 log "stand-in base images ready in $((SECONDS - started))s"
 
 set +e
-"$PY" -m pytest -p no:cacheprovider -v tests/stack/drive_stack.py "$@"
+"$PY" -m pytest -p no:cacheprovider -v --timeout 2400 tests/stack/drive_stack.py "$@"
 status=$?
 set -e
 log "test-stack finished in $((SECONDS - started))s after the tools (exit $status)"
