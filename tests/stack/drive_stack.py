@@ -303,7 +303,8 @@ def test_metrics_inside_the_stack(first: Host, work: dict[str, Any]) -> None:
     )
     assert re.search(r'^tasks\{status="completed"\} [2-9]', text, flags=re.MULTILINE), text[-2000:]
     assert 'route="/api/iterative-prediction/start",status="200"' in text
-    assert re.search(r'llm_calls_total\{.*outcome="connection_error".*\} [1-9]', text)
+    # The unreachable LLM's calls, by outcome (litellm reports a refused connection as a 5xx).
+    assert re.search(r'llm_calls_total\{.*outcome="(connection|server)_error".*\} [1-9]', text)
     # /metrics is for the deployment's own network: nginx does not publish it.
     assert "llm_calls_total" not in httpx.get(f"{first.url}/metrics").text
 
@@ -366,7 +367,8 @@ def test_a_second_host_restores_the_backup(
     # docs/OPERATIONS.md, "Restore" (compose).
     second.sh("docker compose stop backend backup")
     out = second.sh(
-        f"docker compose run --rm backup bash scripts/restore.sh /backups/{backup.name} --force"
+        "docker compose run --rm --no-deps backup scripts/restore.sh "
+        f"/backups/{backup.name} --force"
     )
     log = json.loads(out.strip().splitlines()[-1])
     assert log["status"] == "ok" and log["datasets"] >= 3, log
@@ -398,7 +400,7 @@ def test_a_second_host_restores_the_backup(
         history = client.get(f"/api/results/{retry['task_id']}/iterations").json()
     errors = [e for s in history["samples"].values() for e in s["errors"]]
     # Each retried sample reached the LLM again (still unreachable here), so its files were read.
-    assert errors and {e["error_type"] for e in errors} == {"connection_error"}
+    assert errors and {e["error_type"] for e in errors} <= {"connection_error", "server_error"}
 
 
 BOOT_ROUNDS = int(os.environ.get("STACK_BOOT_ROUNDS", "2"))
