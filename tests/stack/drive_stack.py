@@ -111,14 +111,19 @@ class Host:
         rows = [json.loads(line) for line in out.splitlines() if line.strip()]
         return {row["Service"]: f"{row['State']} {row.get('Health', '')}".strip() for row in rows}
 
+    def task(self, task_id: int) -> dict[str, Any] | None:
+        """The task, or None while nginx cannot reach the backend (it restarts: 502)."""
+        with self.api() as client:
+            try:
+                response = client.get(f"/api/tasks/{task_id}")
+            except httpx.HTTPError:
+                return None
+        return response.json() if response.status_code == 200 else None
+
     def wait_task(self, task_id: int, timeout: float = 600) -> dict[str, Any]:
         def done() -> dict[str, Any] | None:
-            with self.api() as client:
-                try:
-                    task = client.get(f"/api/tasks/{task_id}").json()
-                except httpx.HTTPError:
-                    return None  # the backend restarts
-            return task if task.get("status") in TERMINAL else None
+            task = self.task(task_id)
+            return task if task and task["status"] in TERMINAL else None
 
         return wait_until(done, timeout, interval=1)
 
@@ -328,10 +333,11 @@ def test_a_backend_restart_in_the_middle_of_a_task(first: Host, work: dict[str, 
     )
 
     def running() -> bool:
-        with first.api() as client:
-            task = client.get(f"/api/tasks/{task_id}").json()
+        task = first.task(task_id)
+        if task is None:
+            return False
         assert task["status"] not in TERMINAL, f"finished before the restart: {task}"
-        return task["status"] == "running" and task["progress"] > 0
+        return bool(task["status"] == "running" and task["progress"] > 0)
 
     wait_until(running, 120, interval=0.2)
     first.sh("docker compose restart backend")
