@@ -2,7 +2,8 @@
 docs/BENCHMARKS.md, docs/bench/results.json and the plots.
 
 Scenarios (in run order): scheduling (makespan, occupancy, early stop), overhead, status,
-history, memory, accuracy. `--quick` shrinks the large ones (for trying the runner out; the
+instructions (callgrind, where valgrind is installed: slow to start), history, memory,
+accuracy. `--quick` shrinks the large ones (for trying the runner out; the
 documented figures come from a full run)."""
 
 import argparse
@@ -25,7 +26,16 @@ from bench import report
 from bench.scenarios import Bench, soak
 from bench.stack import ROOT, Stack
 
-SCENARIOS = ("scheduling", "overhead", "status", "history", "memory", "accuracy", "soak")
+SCENARIOS = (
+    "scheduling",
+    "overhead",
+    "status",
+    "instructions",
+    "history",
+    "memory",
+    "accuracy",
+    "soak",
+)
 
 
 def _machine() -> str:

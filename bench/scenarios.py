@@ -306,6 +306,30 @@ class Bench:
             },
         ]
 
+    # -- instructions per status request (callgrind) ---------------------------------------
+
+    def instructions(self) -> list[Result]:
+        ids = _insert_tasks(self.stack, 50, samples_each=20)
+        span = (ids[0], ids[-1])
+        requests = 50 if self.quick else 200
+        api = status_bench.instructions_per_request(self.stack, span, "backend.main:app", requests)
+        floor = status_bench.instructions_per_request(self.stack, span, "bench.floor:app", requests)
+        if api is None or floor is None:
+            return []
+        return [
+            {
+                "key": "status_instructions",
+                "what": "GET /api/tasks/{id}: CPU instructions per request in the server process "
+                f"(callgrind, {requests} requests, bearer token, uvicorn without access log), "
+                "vs the bare ASGI + psycopg app",
+                "bar": "reported (repeatable whatever the machine does)",
+                "figure": f"API {api / 1e6:.2f} M instructions per request, bare app "
+                f"{floor / 1e6:.2f} M ({floor / api:.1%} of the API's)",
+                "passed": None,
+                "details": {"api": api, "floor": floor, "requests": requests},
+            }
+        ]
+
     # -- iteration history -------------------------------------------------------------------
 
     def history(self) -> list[Result]:

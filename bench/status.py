@@ -8,15 +8,18 @@ reported."""
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 from typing import Any
 
+import httpx
 import psutil
 
 from bench.stack import ROOT, Stack, cpu_seconds
 from devstack.api import ApiProcess
+from devstack.process import free_port, stop, wait_until
 
 SCRIPT = ROOT / "bench" / "status.lua"
 
@@ -124,3 +127,59 @@ def deployment_under_load(
         "closed_p95_ms": spread([c["p95_ms"] for c in closed]),
         "errors": sum(p["non_2xx"] + p["socket_errors"] for p in paced + closed),
     }
+
+
+def instructions_per_request(
+    stack: Stack, ids: tuple[int, int], app: str, requests: int
+) -> float | None:
+    """CPU instructions one `GET /api/tasks/{id}` costs the server process, counted by valgrind
+    (callgrind, collection switched on only around the measured requests): the same on a busy
+    machine as on a quiet one. None where valgrind is missing. `app` is an ASGI app path, run
+    under uvicorn without an access log (what is counted is the application's own work)."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+        return None
+    port = free_port()
+    out = stack.dir / f"callgrind-{app.replace(':', '-')}.out"
+    env = {**stack.api_env(), "FLOOR_DATABASE_URL": stack.db_url}
+    command = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
+    command += [f"--callgrind-out-file={out}", sys.executable, "-m", "uvicorn", app]
+    command += ["--port", str(port), "--no-access-log"]
+    log = open(stack.dir / f"{out.name}.log", "ab")  # noqa: SIM115 - the child owns it
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    headers = stack.headers
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120) as c:
+
+            def up() -> bool:
+                try:
+                    return c.get("/api/health", timeout=5).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_until(up, 1800, 1.0)  # a Python app starts slowly under valgrind
+            paths = [f"/api/tasks/{ids[0] + k % (ids[1] - ids[0] + 1)}" for k in range(requests)]
+            for path in paths[:20]:  # warm: imports, prepared statements, pools
+                c.get(path).raise_for_status()
+            control = ["callgrind_control"]
+            subprocess.run(
+                [*control, "-i", "on", str(process.pid)], check=True, capture_output=True
+            )
+            for path in paths:
+                c.get(path).raise_for_status()
+            subprocess.run(
+                [*control, "-i", "off", str(process.pid)], check=True, capture_output=True
+            )
+            subprocess.run([*control, "-d", str(process.pid)], check=True, capture_output=True)
+    finally:
+        stop(process, 120)
+    totals = [
+        int(line.split()[1])
+        for dump in out.parent.glob(out.name + "*")
+        for line in dump.read_text().splitlines()
+        if line.startswith("totals:")
+    ]
+    return sum(totals) / requests
+
+
+def _callgrind(pid: int, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
