@@ -67,10 +67,13 @@ class Bench:
         return task, self.stack.calls()
 
     def warm_up(self) -> None:
-        """A few small tasks so each gunicorn worker has made its first litellm call (imports,
-        client set-up) before anything is timed."""
-        for k in range(4):
+        """Small tasks so each gunicorn worker has made its first litellm call (imports, client
+        set-up) before anything is timed. The client reconnects after each (Connection: close),
+        so the starts spread over the workers: a task landing on a cold worker would otherwise
+        pay that set-up inside a timed makespan."""
+        for k in range(4 * self.stack.workers):
             self._run(4, f"warm{k}", {"latency": 0.0, "converge_after": 1})
+            self.stack.http.get("/api/health", headers={"connection": "close"})
 
     # -- makespan, occupancy, early stop -----------------------------------------------------
 
