@@ -12,10 +12,12 @@ from pathlib import Path
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api import accounts, datasets, health, iterative, results, tasks
 from backend.api.request_guard import RequestGuardMiddleware
+from backend.core import metrics
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
 from backend.core.logging import configure_logging
@@ -78,7 +80,7 @@ def _mount_frontend(app: FastAPI, directory: Path) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     def frontend(path: str) -> Response:
-        if path.startswith(("api/", "docs", "openapi.json", "redoc")) or path == "api":
+        if path.startswith(("api/", "docs", "openapi.json", "redoc", "metrics")) or path == "api":
             raise StarletteHTTPException(404, f"no route /{path}")
         candidate = (root / path).resolve()
         if path and candidate.is_relative_to(root) and candidate.is_file():
@@ -92,7 +94,9 @@ def _mount_frontend(app: FastAPI, directory: Path) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the backend itself: no CDN, no internet.
+    app = FastAPIOffline(
+        static_url="/docs/static",
         title="Iterative property prediction",
         version=health.VERSION,
         description="Predict alloy properties with an LLM, round after round, until they converge.",
@@ -112,8 +116,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuardMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
+    app.add_middleware(metrics.MetricsMiddleware)
     for module in (health, accounts, datasets, tasks, iterative, results):
         app.include_router(module.router)
+
+    # For a Prometheus server inside the deployment: not proxied by nginx (compose), so it
+    # needs no login; it holds counts, never data.
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+
     if (settings.FRONTEND_DIR / "index.html").is_file():
         _mount_frontend(app, settings.FRONTEND_DIR)
     return app

@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg import AsyncCursor
 from psycopg.rows import namedtuple_row
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -231,7 +231,11 @@ def ensure_first_admin(session: Session, settings: Settings) -> str | None:
     """Create ADMIN_USERNAME from the environment when no account exists yet."""
     if not (settings.ADMIN_USERNAME and settings.ADMIN_PASSWORD):
         return None
+    # Every worker of every container runs this at start: one at a time (the lock ends with the
+    # transaction), so the later ones see the account and leave it alone.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ensure_first_admin'))"))
     if session.scalar(select(User.id).limit(1)) is not None:
+        session.rollback()
         return None
     create_user(
         session, settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value(), "admin"
