@@ -77,8 +77,8 @@ def one_process_vs_floor(
 ) -> dict[str, Any]:
     """Closed loop, 32 connections: one API worker (production settings, a bearer token) and
     the floor, alternately, `repeats` times."""
-    api = ApiProcess(stack.api_env(), stack.dir, server="gunicorn", workers=1).start(120)
-    floor = floor_process(stack).start(120)
+    api = ApiProcess(stack.api_env(), stack.dir, server="gunicorn", workers=1).start(300)
+    floor = floor_process(stack).start(300)
     auth = stack.headers["authorization"]
     runs: list[dict[str, Any]] = []
     try:
