@@ -37,7 +37,7 @@ describe('mergeHistory', () => {
     expect(sortedSamples(merged).map((s) => s.sample_id)).toEqual(['A-1', 'A-2', 'A-3-moved']);
     expect(merged.cursor).toBe('2026-01-01T00:12:00Z');
     expect(merged.global_info.total_iterations).toBe(4);
-    expect(before.samples.sample_2.sample_id).toBe('A-3'); // the earlier answer is untouched
+    expect(before.samples.sample_2?.sample_id).toBe('A-3'); // the earlier answer is untouched
   });
 
   it('takes the first answer as it is', () => {
