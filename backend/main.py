@@ -15,13 +15,14 @@ from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api import accounts, datasets, health, iterative, results, tasks
+from backend.api.openapi import install_openapi, operation_id
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
 from backend.core.logging import configure_logging
 from backend.core.request_context import RequestContextMiddleware
 from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.db.migrate import upgrade_to_head
-from backend.db.session import SessionLocal, dispose_engine, init_engine
+from backend.db.session import dispose_engine, init_engine, unit_of_work
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
 from backend.services import security
 from backend.services.accounts import ensure_first_admin
@@ -57,7 +58,7 @@ def _check_access(settings: Settings) -> None:
         )
         return
     security.secret_key(settings)  # raises in production when SECRET_KEY is unset
-    with SessionLocal() as session:
+    with unit_of_work() as session:
         created = ensure_first_admin(session, settings)
     if created:
         logger.info("created the first admin account", extra={"username": created})
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Predict alloy properties with an LLM, round after round, until they converge.",
         lifespan=lifespan,
         debug=False,  # tracebacks go to the log, never into a response
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_error_handlers(app, field_bounds(StartRequest, PromptPreviewRequest))
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     if (settings.FRONTEND_DIR / "index.html").is_file():
         _mount_frontend(app, settings.FRONTEND_DIR)
+    install_openapi(app)
     return app
 
 

@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import psutil
 
+from backend.core.vocabulary import TERMINAL_TASK_STATUSES
 from tests.helpers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-TERMINAL = {"completed", "failed", "cancelled"}
+TERMINAL = set(TERMINAL_TASK_STATUSES)
 DATABASE = "bench"
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 

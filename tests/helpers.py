@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 
+from backend.core.vocabulary import TERMINAL_TASK_STATUSES
+
 ROOT = Path(__file__).resolve().parents[1]
-TERMINAL = {"completed", "failed", "cancelled"}
+TERMINAL = set(TERMINAL_TASK_STATUSES)
 
 
 def free_port() -> int:

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from backend.core.config import Settings, get_settings
-from backend.core.errors import ApiError
+from backend.core.config import Settings
+from backend.core.errors import Forbidden, Unauthorized
+from backend.core.vocabulary import Role
 from backend.db.session import get_session
 from backend.schemas import MAX_ID
 from backend.services.accounts import LOCAL_USER, Principal, principal_for_bearer
@@ -19,14 +20,17 @@ def get_runner(request: Request) -> TaskRunner:
     return request.app.state.runner
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (`create_app(settings)`), in every route."""
+    return request.app.state.settings
+
+
+# scope="function": the unit of work commits when the route returns, before the response is
+# sent; a client never sees an answer for something that then fails to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunnerDep = Annotated[TaskRunner, Depends(get_runner)]
-
-
-def _unauthorized(details: str) -> ApiError:
-    return ApiError(401, "UNAUTHORIZED", details, headers={"WWW-Authenticate": "Bearer"})
 
 
 def current_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
@@ -34,22 +38,20 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
+        raise Unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
     principal = principal_for_bearer(session, settings, token.strip())
     if principal is None:
-        raise _unauthorized("the token is invalid, expired or revoked")
+        raise Unauthorized("the token is invalid, expired or revoked")
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(role: str) -> Callable[[Principal], Principal]:
+def require(role: Role) -> Callable[[Principal], Principal]:
     def check(principal: PrincipalDep) -> Principal:
         if not principal.may(role):
-            raise ApiError(
-                403, "FORBIDDEN", f"this needs the {role} role; you are {principal.role}"
-            )
+            raise Forbidden(f"this needs the {role} role; you are {principal.role}")
         return principal
 
     return check
@@ -64,6 +66,6 @@ def current_actor(request: Request, principal: PrincipalDep) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
-CanRead = Depends(require("viewer"))
-CanWrite = Depends(require("member"))
-CanAdmin = Depends(require("admin"))
+CanRead = Depends(require(Role.VIEWER))
+CanWrite = Depends(require(Role.MEMBER))
+CanAdmin = Depends(require(Role.ADMIN))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from backend.api.deps import ActorDep, CanRead, CanWrite, RunnerDep, SessionDep, SettingsDep
 from backend.api.responses import errors
+from backend.db.session import after_commit
 from backend.schemas import (
     MAX_ID,
     ConvergenceStats,
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/iterative-prediction", tags=["iterative predicti
     dependencies=[CanWrite],
     responses=errors(400, 401, 403, 422, 429, 503),
 )
-def start(
+def start_task(
     body: StartRequest,
     session: SessionDep,
     settings: SettingsDep,
@@ -37,7 +38,7 @@ def start(
     rate_limit.limit_actor(session, settings, actor, "start", settings.START_RATE_LIMIT)
     checked = tasks.check_config(settings, body)
     task = tasks.create_task(session, checked)
-    runner.wake()
+    after_commit(session, runner.wake)
     audit.record(
         session,
         actor,
@@ -79,7 +80,7 @@ def retry_failed(
     actor: ActorDep,
 ) -> dict:
     task, indices = tasks.retry_failed(session, settings, body)
-    runner.wake()
+    after_commit(session, runner.wake)
     audit.record(session, actor, "retry", f"task {body.task_id}", details={"new_task_id": task.id})
     return {
         "new_task_id": task.id,

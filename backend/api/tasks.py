@@ -4,7 +4,9 @@ from fastapi import APIRouter, Query
 
 from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, RunnerDep, SessionDep
 from backend.api.responses import errors
-from backend.schemas import MAX_ID, TaskOut, TaskPage, TaskStatus
+from backend.core.vocabulary import TaskStatus
+from backend.db.session import after_commit
+from backend.schemas import MAX_ID, TaskOut, TaskPage
 from backend.services import audit, tasks
 from backend.services.task_views import view_task
 
@@ -42,6 +44,6 @@ def get_task(task_id: PathId, session: SessionDep) -> dict:
 )
 def cancel_task(task_id: PathId, session: SessionDep, runner: RunnerDep, actor: ActorDep) -> dict:
     task = tasks.cancel_task(session, task_id)
-    runner.cancel(task_id)
+    after_commit(session, lambda: runner.cancel(task_id))
     audit.record(session, actor, "cancel", f"task {task_id}")
     return view_task(session, task.id)

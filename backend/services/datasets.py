@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError, invalid_config, not_found
+from backend.core.errors import InvalidConfig, NotFound, PayloadTooLarge
 from backend.db.models import Dataset
 from backend.services import csv_files
 
@@ -25,11 +25,11 @@ def _safe_name(filename: str) -> str:
 
 def store_upload(session: Session, settings: Settings, filename: str, raw: bytes) -> Dataset:
     if len(raw) > settings.max_upload_bytes:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
+        raise PayloadTooLarge(f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
     try:
         frame = csv_files.parse(raw)
     except csv_files.CsvError as exc:
-        raise invalid_config(f"file: {exc}") from exc
+        raise InvalidConfig(f"file: {exc}") from exc
     directory = settings.datasets_dir
     directory.mkdir(parents=True, exist_ok=True)
     name = _safe_name(filename)
@@ -52,7 +52,7 @@ def store_upload(session: Session, settings: Settings, filename: str, raw: bytes
     )
     session.add(dataset)
     try:
-        session.commit()
+        session.flush()
     except Exception:
         target.unlink(missing_ok=True)
         raise
@@ -81,7 +81,7 @@ def list_datasets(session: Session) -> tuple[list[Dataset], int]:
 def get_dataset(session: Session, dataset_id: int) -> Dataset:
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
-        raise not_found("NOT_FOUND", f"no dataset {dataset_id}")
+        raise NotFound(f"no dataset {dataset_id}")
     return dataset
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.core.errors import not_found
+from backend.core.errors import HistoryNotFound, NotFound
+from backend.core.vocabulary import ConvergenceStatus, EarlyStopReason, SampleStatus
 from backend.db.models import Failure, Prediction, Sample, Task
 from backend.schemas import MAX_ID
 from backend.workflow.convergence import (
@@ -17,10 +18,12 @@ from backend.workflow.convergence import (
 )
 
 
-def _sample_status(sample: Any) -> str:
-    if sample.status == "failed":
-        return "failed"
-    return "converged" if sample.converged_at_iteration is not None else "not_converged"
+def _sample_status(sample: Any) -> ConvergenceStatus:
+    if sample.status == SampleStatus.FAILED:
+        return ConvergenceStatus.FAILED
+    if sample.converged_at_iteration is not None:
+        return ConvergenceStatus.CONVERGED
+    return ConvergenceStatus.NOT_CONVERGED
 
 
 def _sample_document(
@@ -39,7 +42,9 @@ def _sample_document(
         targets[target] = {
             "iterations": values,
             "relative_changes": changes,
-            "convergence_status": "converged" if latest_converged else "not_converged",
+            "convergence_status": (
+                ConvergenceStatus.CONVERGED if latest_converged else ConvergenceStatus.NOT_CONVERGED
+            ),
             "converged_at_iteration": converged_at or target_converged_at(changes, threshold),
         }
     return {
@@ -132,12 +137,12 @@ def _summaries(task: Task, samples: list, predictions: list, failures: list) -> 
 def iteration_history(session: Session, task: Task, sample_index: int | None) -> dict[str, Any]:
     # (A retried task keeps the original indices, so only the database's range is checked here.)
     if sample_index is not None and not 0 <= sample_index <= MAX_ID:
-        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {sample_index}")
+        raise NotFound(f"task {task.id} has no sample_index {sample_index}")
     samples, predictions, failures = _load(session, task.id, sample_index)
     if sample_index is not None and not samples:
-        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {sample_index}")
+        raise NotFound(f"task {task.id} has no sample_index {sample_index}")
     if not predictions and not failures and not _has_results(session, task.id):
-        raise not_found("ITERATION_HISTORY_NOT_FOUND", f"task {task.id} has no prediction yet")
+        raise HistoryNotFound(f"task {task.id} has no prediction yet")
     rounds: dict[int, list[dict[str, float]]] = defaultdict(list)
     for p in predictions:
         rounds[p.sample_index].append(p.values)
@@ -192,11 +197,12 @@ def _global_info(session: Session, task: Task) -> dict[str, Any]:
         "total_iterations": total_iterations,
         "max_iterations": task.max_iterations,
         "convergence_threshold": task.convergence_threshold,
-        "early_stopped": reason in ("all_samples_converged", "cancelled"),
+        "early_stopped": reason
+        in (EarlyStopReason.ALL_SAMPLES_CONVERGED, EarlyStopReason.CANCELLED),
         "early_stop_reason": reason,
         "total_samples": task.total_samples,
-        "converged_samples": counts.get("converged", 0),
-        "failed_samples": counts.get("failed", 0),
+        "converged_samples": counts.get(SampleStatus.CONVERGED, 0),
+        "failed_samples": counts.get(SampleStatus.FAILED, 0),
         "created_at": task.created_at,
         "completed_at": end,
         "total_duration_seconds": duration,

@@ -6,11 +6,15 @@ from typing import Any
 from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
-from backend.core.errors import not_found
-from backend.db.models import ACTIVE_SAMPLE_STATUSES, Sample, Task
+from backend.core.errors import TaskNotFound
+from backend.core.vocabulary import (
+    ACTIVE_SAMPLE_STATUSES,
+    TERMINAL_TASK_STATUSES,
+    Provider,
+    SampleStatus,
+)
+from backend.db.models import Sample, Task
 from backend.workflow.predictors import BASELINE_LABEL
-
-TERMINAL = ("completed", "failed", "cancelled")
 
 
 @dataclass
@@ -30,8 +34,8 @@ def _counts() -> Any:
     return (
         select(
             func.count().label("total"),
-            func.count().filter(Sample.status == "converged").label("converged"),
-            func.count().filter(Sample.status == "failed").label("failed"),
+            func.count().filter(Sample.status == SampleStatus.CONVERGED).label("converged"),
+            func.count().filter(Sample.status == SampleStatus.FAILED).label("failed"),
             func.count().filter(active).label("active"),
             func.coalesce(func.sum(Sample.iterations_done).filter(active), 0).label(
                 "finished_rounds_sum"
@@ -54,13 +58,13 @@ def load_views(session: Session, query: Select[tuple[Task]]) -> list[dict[str, A
 def provider_label(task: Task) -> str:
     return (
         BASELINE_LABEL
-        if task.llm_provider == "baseline"
+        if task.llm_provider == Provider.BASELINE
         else f"{task.llm_provider}/{task.llm_model}"
     )
 
 
 def task_view(task: Task, counts: SampleCounts) -> dict[str, Any]:
-    if task.status in TERMINAL:
+    if task.status in TERMINAL_TASK_STATUSES:
         progress = 1.0
         current = counts.max_rounds
     else:
@@ -76,7 +80,7 @@ def task_view(task: Task, counts: SampleCounts) -> dict[str, Any]:
         "enable_iteration": True,
         "llm_provider": task.llm_provider,
         "llm_model": task.llm_model,
-        "is_baseline": task.llm_provider == "baseline",
+        "is_baseline": task.llm_provider == Provider.BASELINE,
         "provider_label": provider_label(task),
         "target_properties": task.target_properties,
         "max_iterations": task.max_iterations,
@@ -102,5 +106,5 @@ def task_view(task: Task, counts: SampleCounts) -> dict[str, Any]:
 def view_task(session: Session, task_id: int) -> dict[str, Any]:
     views = load_views(session, select(Task).where(Task.id == task_id))
     if not views:
-        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+        raise TaskNotFound(task_id)
     return views[0]

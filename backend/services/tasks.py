@@ -11,13 +11,27 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError, invalid_config, not_found
-from backend.db.models import ACTIVE_TASK_STATUSES, Prediction, Sample, Task
+from backend.core.errors import (
+    DatasetUnreadable,
+    InvalidConfig,
+    NothingToRetry,
+    ProviderUnavailable,
+    TaskAlreadyFinished,
+    TaskNotFound,
+)
+from backend.core.vocabulary import (
+    ACTIVE_TASK_STATUSES,
+    EarlyStopReason,
+    Provider,
+    SampleStatus,
+    TaskStatus,
+)
+from backend.db.models import Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
 from backend.services import csv_files
 from backend.services.paths import resolve_data_path
 from backend.services.task_views import load_views
-from backend.workflow.llm import PROVIDERS, missing_credentials
+from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
 from backend.workflow.task_data import TaskData, TaskDataError, prepare
 
@@ -35,7 +49,7 @@ def load_tables(settings: Settings, config: dict[str, Any]) -> tuple[pd.DataFram
         try:
             tables.append(csv_files.read(path))
         except csv_files.CsvError as exc:
-            raise invalid_config(f"{field}: {exc}") from exc
+            raise DatasetUnreadable(f"{field}: {exc}") from exc
     return tables[0], tables[1]
 
 
@@ -54,19 +68,17 @@ def prepare_task_data(
             sample_indices=sample_indices,
         )
     except TaskDataError as exc:
-        raise invalid_config(str(exc)) from exc
+        raise InvalidConfig(str(exc)) from exc
 
 
 def check_config(settings: Settings, request: StartRequest) -> CheckedConfig:
     if not request.enable_iteration:
-        raise invalid_config("enable_iteration must be true on this endpoint")
-    if request.llm_provider not in PROVIDERS:
-        raise invalid_config(f"llm_provider must be one of {', '.join(PROVIDERS)}")
+        raise InvalidConfig("enable_iteration must be true on this endpoint")
     if len(set(request.target_properties)) != len(request.target_properties):
-        raise invalid_config("target_properties: each target may be named once")
+        raise InvalidConfig("target_properties: each target may be named once")
     problem = missing_credentials(request.llm_provider, settings)
     if problem:
-        raise ApiError(503, "LLM_API_ERROR", f"llm_provider {request.llm_provider}: {problem}")
+        raise ProviderUnavailable(f"llm_provider {request.llm_provider}: {problem}")
     return CheckedConfig(request, prepare_task_data(settings, run_config(request)))
 
 
@@ -89,9 +101,9 @@ def create_task(session: Session, checked: CheckedConfig) -> Task:
     task = Task(
         name=request.task_name,
         description=request.task_description,
-        status="pending",
+        status=TaskStatus.PENDING,
         llm_provider=request.llm_provider,
-        llm_model="knn" if request.llm_provider == "baseline" else request.llm_model,
+        llm_model="knn" if request.llm_provider == Provider.BASELINE else request.llm_model,
         temperature=request.temperature,
         max_iterations=request.max_iterations,
         convergence_threshold=request.convergence_threshold,
@@ -110,20 +122,19 @@ def create_task(session: Session, checked: CheckedConfig) -> Task:
             "sample_id": s.sample_id,
             "composition": s.composition,
             "truth": s.truth,
-            "status": "pending",
+            "status": SampleStatus.PENDING,
             "iterations_done": 0,
         }
         for s in checked.data.samples
     ]
     session.execute(insert(Sample), rows)
-    session.commit()
     return task
 
 
 def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[str, Any]:
     checked = check_config(settings, request)
     if request.sample_index >= len(checked.data.samples):
-        raise invalid_config(f"sample_index must be between 0 and {len(checked.data.samples) - 1}")
+        raise InvalidConfig(f"sample_index must be between 0 and {len(checked.data.samples) - 1}")
     sample = checked.data.samples[request.sample_index]
     prompt = render_prompt(
         checked.data,
@@ -142,7 +153,7 @@ def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[st
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+        raise TaskNotFound(task_id)
     return task
 
 
@@ -160,16 +171,19 @@ def list_tasks(
 
 def cancel_task(session: Session, task_id: int) -> Task:
     task = get_task(session, task_id)
-    if task.status == "cancelled":
+    if task.status == TaskStatus.CANCELLED:
         return task
     if task.status not in ACTIVE_TASK_STATUSES:
-        raise ApiError(409, "TASK_ALREADY_FINISHED", f"task {task_id} is already {task.status}")
+        raise TaskAlreadyFinished(f"task {task_id} is already {task.status}")
     session.execute(
         update(Task)
         .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
-        .values(status="cancelled", early_stop_reason="cancelled", completed_at=func.now())
+        .values(
+            status=TaskStatus.CANCELLED,
+            early_stop_reason=EarlyStopReason.CANCELLED,
+            completed_at=func.now(),
+        )
     )
-    session.commit()
     session.refresh(task)
     return task
 
@@ -181,25 +195,20 @@ def retry_failed(
     failed = set(
         session.scalars(
             select(Sample.sample_index).where(
-                Sample.task_id == original.id, Sample.status == "failed"
+                Sample.task_id == original.id, Sample.status == SampleStatus.FAILED
             )
         )
     )
     if not failed:
-        raise ApiError(400, "NOTHING_TO_RETRY", f"task {original.id} has no failed sample")
+        raise NothingToRetry(f"task {original.id} has no failed sample")
     wanted = sorted(set(request.sample_indices)) if request.sample_indices else sorted(failed)
     not_failed = [i for i in wanted if i not in failed]
     if not_failed:
-        raise ApiError(
-            400,
-            "NOTHING_TO_RETRY",
-            f"sample_indices {not_failed} did not fail in task {original.id}",
-        )
+        raise NothingToRetry(f"sample_indices {not_failed} did not fail in task {original.id}")
     for field in ("test_file_path", "reference_file_path"):
         resolve_data_path(settings.DATA_DIR, original.config[field], field)
     task = _copy_task(session, original, len(wanted))
     _copy_samples(session, original.id, task.id, wanted)
-    session.commit()
     return task, wanted
 
 
@@ -218,7 +227,7 @@ def _copy_task(session: Session, original: Task, total: int) -> Task:
     ]
     task = Task(
         name=f"{original.name} (retry of #{original.id})"[:255],
-        status="pending",
+        status=TaskStatus.PENDING,
         total_samples=total,
         continue_from_task_id=original.id,
         **{c: getattr(original, c) for c in columns},
@@ -249,7 +258,7 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
                 "sample_id": s.sample_id,
                 "composition": s.composition,
                 "truth": s.truth,
-                "status": "pending",
+                "status": SampleStatus.PENDING,
                 "iterations_done": rounds.get(s.sample_index, 0),
             }
             for s in originals

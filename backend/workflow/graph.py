@@ -6,13 +6,19 @@ Each sample runs its own graph; samples never wait for each other (no round barr
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
+from backend.core.vocabulary import ErrorType, SampleStatus
 from backend.workflow.convergence import is_converged, relative_change
 from backend.workflow.errors import PredictionError, TaskAuthError
 from backend.workflow.predictors import Answer, Cancelled, Predictor, RunLimits
+
+# How a sample's loop ended; None while it goes on. A cancelled sample keeps its stored status.
+Outcome = Literal[
+    SampleStatus.CONVERGED, SampleStatus.NOT_CONVERGED, SampleStatus.FAILED, "cancelled"
+]
 
 
 class SampleState(TypedDict):
@@ -21,7 +27,7 @@ class SampleState(TypedDict):
     history: list[dict[str, float]]
     converged_at: int | None
     answer: Answer | None
-    outcome: str | None  # converged | not_converged | failed | cancelled; None: go on
+    outcome: Outcome | None
 
 
 class RoundSink(Protocol):
@@ -30,7 +36,7 @@ class RoundSink(Protocol):
         sample_index: int,
         iteration: int,
         answer: Answer,
-        status: str,
+        status: SampleStatus,
         converged_at: int | None,
     ) -> None: ...
 
@@ -56,11 +62,11 @@ def round_converged(
     )
 
 
-def next_outcome(rounds: int, converged_at: int | None, rules: LoopRules) -> str | None:
+def next_outcome(rounds: int, converged_at: int | None, rules: LoopRules) -> Outcome | None:
     if converged_at is not None and rules.early_stop:
-        return "converged"
+        return SampleStatus.CONVERGED
     if rounds >= rules.max_iterations:
-        return "converged" if converged_at is not None else "not_converged"
+        return SampleStatus.CONVERGED if converged_at is not None else SampleStatus.NOT_CONVERGED
     return None
 
 
@@ -79,12 +85,12 @@ def build_sample_graph(
         except Cancelled:
             return {"answer": None, "outcome": "cancelled"}
         except PredictionError as exc:
-            if exc.error_type == "auth_error":
+            if exc.error_type == ErrorType.AUTH_ERROR:
                 limits.cancelled.set()  # no other sample may call with these credentials
             await sink.save_failure(state["sample_index"], iteration, exc)
-            if exc.error_type == "auth_error":
+            if exc.error_type == ErrorType.AUTH_ERROR:
                 raise TaskAuthError(exc.message) from exc
-            return {"answer": None, "outcome": "failed"}
+            return {"answer": None, "outcome": SampleStatus.FAILED}
         return {"answer": answer}
 
     async def record(state: SampleState) -> dict[str, Any]:
@@ -99,7 +105,7 @@ def build_sample_graph(
         ):
             converged_at = len(history)
         outcome = next_outcome(len(history), converged_at, rules)
-        status = outcome or "running"
+        status = SampleStatus(outcome) if outcome else SampleStatus.RUNNING
         await sink.save_round(state["sample_index"], len(history), answer, status, converged_at)
         return {
             "history": history,
