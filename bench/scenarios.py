@@ -25,7 +25,7 @@ from bench.data import TARGETS, demo_split, reference_csv, synthetic_test_csv
 from bench.stack import ROOT, MemoryWatch, Stack, cpu_seconds
 from tests.helpers import start_body
 
-LOGNORMAL = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
+LOGNORMAL: dict[str, Any] = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
 Result = dict[str, Any]
 
 

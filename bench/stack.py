@@ -194,6 +194,7 @@ class Stack:
             if not _answers(self.http, "/api/health"):
                 return False
             # Every worker has started (each imports the app itself).
+            assert self.api is not None
             return len(psutil.Process(self.api.pid).children()) >= self.workers
 
         wait_until(ready, 120, 0.2)

@@ -17,7 +17,7 @@ from backend.api.deps import (
 )
 from backend.api.responses import errors
 from backend.core.errors import InvalidConfig, Unauthorized
-from backend.core.vocabulary import Role
+from backend.core.vocabulary import MIN_PASSWORD_LENGTH, Role
 from backend.db.models import User
 from backend.schemas import MAX_ID
 from backend.services import accounts, audit, rate_limit, security
@@ -70,14 +70,14 @@ class NewToken(TokenOut):
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=1, max_length=1024)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
     role: Role
 
 
 class UserUpdate(BaseModel):
     role: Role | None = None
     active: bool | None = None
-    password: str | None = Field(None, min_length=1, max_length=1024)
+    password: str | None = Field(None, min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
 
 class AuditOut(BaseModel):
@@ -117,7 +117,7 @@ def login(body: LoginRequest, request: Request, session: SessionDep, settings: S
         )
         raise Unauthorized("wrong username or password")
     token, expires = security.issue_session(settings, user.id, user.session_epoch)
-    principal = accounts.Principal(user.id, user.username, user.role, "session")
+    principal = accounts.Principal(user.id, user.username, Role(user.role), "session")
     audit.record(session, audit.Actor(principal, ip), "login", user.username)
     return {"access_token": token, "expires_at": expires, "user": _user(user)}
 

@@ -159,7 +159,9 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{field}: {error.get('msg', 'invalid value')}"
 
 
-def validation_details(errors: list[dict[str, Any]], bounds: dict[str, tuple]) -> list[str]:
+def validation_details(
+    errors: list[dict[str, Any]], bounds: dict[str, tuple[Any, Any]]
+) -> list[str]:
     for error in errors:
         name = str(error.get("loc", ("",))[-1])
         if name in bounds:
@@ -167,7 +169,7 @@ def validation_details(errors: list[dict[str, Any]], bounds: dict[str, tuple]) -
     return [_describe(e) for e in errors]
 
 
-def install_error_handlers(app: FastAPI, bounds: dict[str, tuple]) -> None:
+def install_error_handlers(app: FastAPI, bounds: dict[str, tuple[Any, Any]]) -> None:
     """`bounds` maps a field name to its (low, high) so messages can name both ends."""
 
     @app.exception_handler(DomainError)

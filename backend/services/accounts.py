@@ -14,8 +14,6 @@ from backend.core.vocabulary import MIN_PASSWORD_LENGTH, Role
 from backend.db.models import ApiToken, User
 from backend.services import security
 
-MIN_PASSWORD = MIN_PASSWORD_LENGTH
-
 
 @dataclass(frozen=True)
 class Principal:
@@ -34,8 +32,8 @@ LOCAL_USER = Principal(None, "local", Role.ADMIN, "local")
 
 
 def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidConfig(f"password must be at least {MIN_PASSWORD} characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidConfig(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def create_user(session: Session, username: str, password: str, role: str) -> User:
@@ -111,7 +109,9 @@ def principal_for_bearer(session: Session, settings: Settings, token: str) -> Pr
     if token.startswith(security.API_TOKEN_PREFIX):
         return _principal_for_api_token(session, token)
     claims = security.session_claims(settings, token)
-    user = session.get(User, claims[0]) if claims else None
+    if claims is None:
+        return None
+    user = session.get(User, claims[0])
     if user is None or not user.active or claims[1] != user.session_epoch:
         return None
     return Principal(user.id, user.username, Role(user.role), "session")

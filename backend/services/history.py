@@ -60,7 +60,7 @@ def _sample_document(
     }
 
 
-def _load(session: Session, task_id: int, sample_index: int | None) -> tuple[list, list, list]:
+def _load(session: Session, task_id: int, sample_index: int | None) -> tuple[Any, Any, Any]:
     def only(query: Any, model: Any) -> Any:
         query = query.where(model.task_id == task_id)
         return query if sample_index is None else query.where(model.sample_index == sample_index)
@@ -108,10 +108,10 @@ def _summaries(task: Task, samples: list, predictions: list, failures: list) -> 
     landed: dict[int, list[datetime]] = defaultdict(list)
     for p in predictions:
         landed[p.iteration].append(p.created_at)
-    failed = defaultdict(int)
+    failed: dict[int, int] = defaultdict(int)
     for f in failures:
         failed[f.iteration] += 1
-    converged = defaultdict(int)
+    converged: dict[int, int] = defaultdict(int)
     for s in samples:
         if s.converged_at_iteration:
             converged[s.converged_at_iteration] += 1

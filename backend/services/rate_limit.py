@@ -28,7 +28,7 @@ def hit(session: Session, keys: list[str], limit: int, window: int) -> None:
     locked while the request does its work.
     """
     retry_after = 0.0
-    with session.get_bind().connect() as connection:
+    with session.get_bind().engine.connect() as connection:
         for key in keys:
             row = connection.execute(_HIT, {"key": key[:200], "window": window}).one()
             count, remaining = row

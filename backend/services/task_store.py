@@ -145,7 +145,7 @@ def mark_running(session: Session, task_id: int) -> bool:
         .values(status=TaskStatus.RUNNING, started_at=func.coalesce(Task.started_at, func.now()))
     )
     session.commit()
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
 
 def finish(session: Session, task_id: int, error: str | None) -> None:

@@ -48,7 +48,7 @@ def _counts() -> Any:
     )
 
 
-def load_views(session: Session, query: Select[tuple[Task]]) -> list[dict[str, Any]]:
+def load_views(session: Session, query: Select[Task]) -> list[dict[str, Any]]:
     """`query` selects tasks (filtered, ordered, paged); the answer is their API objects."""
     counts = _counts()
     rows = session.execute(query.join(counts, true()).add_columns(*counts.c)).all()
@@ -66,7 +66,7 @@ def provider_label(task: Task) -> str:
 def task_view(task: Task, counts: SampleCounts) -> dict[str, Any]:
     if task.status in TERMINAL_TASK_STATUSES:
         progress = 1.0
-        current = counts.max_rounds
+        current: int | None = counts.max_rounds
     else:
         done = counts.total - counts.active
         partial = counts.finished_rounds_sum / task.max_iterations

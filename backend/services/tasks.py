@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
@@ -265,7 +265,7 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
         ],
     )
     copied = select(
-        func.cast(task_id, Prediction.task_id.type),
+        cast(literal(task_id), Prediction.task_id.type),
         Prediction.sample_index,
         Prediction.iteration,
         Prediction.values,
@@ -275,7 +275,7 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
         Prediction.cost_usd,
         Prediction.latency_ms,
         Prediction.attempts,
-        func.cast(source_id, Prediction.task_id.type),
+        cast(literal(source_id), Prediction.task_id.type),
     ).where(Prediction.task_id == source_id, Prediction.sample_index.in_(indices))
     session.execute(
         insert(Prediction).from_select(

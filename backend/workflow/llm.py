@@ -160,10 +160,10 @@ def backoff_wait(settings: Settings) -> Callable[[RetryCallState], float]:
     """About factor × 2^attempt seconds, with jitter; never sooner than Retry-After says."""
 
     def wait(state: RetryCallState) -> float:
-        exponential = settings.RETRY_BACKOFF_FACTOR * 2 ** (state.attempt_number - 1)
+        exponential = settings.RETRY_BACKOFF_FACTOR * 2.0 ** (state.attempt_number - 1)
         delay = exponential * random.uniform(0.5, 1.0)
         exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None)
+        hint = exc.retry_after if isinstance(exc, PredictionError) else None
         if hint is not None:
             delay = max(delay, hint)
         return min(delay, settings.RETRY_MAX_WAIT_SECONDS)

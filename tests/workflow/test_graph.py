@@ -26,7 +26,11 @@ def test_a_sample_stops_at_the_round_its_change_falls_below_the_threshold():
 
 
 def test_every_target_must_be_below_the_threshold_at_once():
-    answers = [{"UTS": 800, "El": 10}, {"UTS": 801, "El": 12}, {"UTS": 802, "El": 12.01}]
+    answers: list[dict[str, float]] = [
+        {"UTS": 800, "El": 10},
+        {"UTS": 801, "El": 12},
+        {"UTS": 802, "El": 12.01},
+    ]
     sink = MemorySink()
     run_sample(ScriptedPredictor({0: answers}), sink, rules(targets=["UTS", "El"]))
     assert [r.status for r in sink.rounds][-1] == SampleStatus.CONVERGED

@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Health */
-        get: operations["health_api_health_get"];
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -31,7 +31,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Login */
-        post: operations["login_api_auth_login_post"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -51,7 +51,7 @@ export interface paths {
          * Logout
          * @description Ends every dashboard session of the caller (API tokens are revoked one by one).
          */
-        post: operations["logout_api_auth_logout_post"];
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -66,7 +66,7 @@ export interface paths {
             cookie?: never;
         };
         /** Me */
-        get: operations["me_api_auth_me_get"];
+        get: operations["me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -83,10 +83,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Tokens */
-        get: operations["list_tokens_api_auth_tokens_get"];
+        get: operations["list_tokens"];
         put?: never;
         /** Create Token */
-        post: operations["create_token_api_auth_tokens_post"];
+        post: operations["create_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -104,7 +104,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke Token */
-        delete: operations["revoke_token_api_auth_tokens__token_id__delete"];
+        delete: operations["revoke_token"];
         options?: never;
         head?: never;
         patch?: never;
@@ -118,10 +118,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Users */
-        get: operations["list_users_api_users_get"];
+        get: operations["list_users"];
         put?: never;
         /** Create User */
-        post: operations["create_user_api_users_post"];
+        post: operations["create_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -142,7 +142,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Update User */
-        patch: operations["update_user_api_users__user_id__patch"];
+        patch: operations["update_user"];
         trace?: never;
     };
     "/api/audit": {
@@ -153,7 +153,7 @@ export interface paths {
             cookie?: never;
         };
         /** Audit Trail */
-        get: operations["audit_trail_api_audit_get"];
+        get: operations["audit_trail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -170,10 +170,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Datasets */
-        get: operations["list_datasets_api_datasets_get"];
+        get: operations["list_datasets"];
         put?: never;
         /** Upload Dataset */
-        post: operations["upload_dataset_api_datasets_post"];
+        post: operations["upload_dataset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -188,7 +188,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get Dataset */
-        get: operations["get_dataset_api_datasets__dataset_id__get"];
+        get: operations["get_dataset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -205,7 +205,7 @@ export interface paths {
             cookie?: never;
         };
         /** List Tasks */
-        get: operations["list_tasks_api_tasks_get"];
+        get: operations["list_tasks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -222,7 +222,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get Task */
-        get: operations["get_task_api_tasks__task_id__get"];
+        get: operations["get_task"];
         put?: never;
         post?: never;
         delete?: never;
@@ -241,7 +241,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel Task */
-        post: operations["cancel_task_api_tasks__task_id__cancel_post"];
+        post: operations["cancel_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -257,8 +257,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start */
-        post: operations["start_api_iterative_prediction_start_post"];
+        /** Start Task */
+        post: operations["start_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -278,7 +278,7 @@ export interface paths {
          * Preview Prompt
          * @description The round-1 prompt of one sample, rendered without calling any model.
          */
-        post: operations["preview_prompt_api_iterative_prediction_preview_prompt_post"];
+        post: operations["preview_prompt"];
         delete?: never;
         options?: never;
         head?: never;
@@ -295,7 +295,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Retry Failed */
-        post: operations["retry_failed_api_iterative_prediction_retry_failed_post"];
+        post: operations["retry_failed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -310,7 +310,7 @@ export interface paths {
             cookie?: never;
         };
         /** Convergence Stats */
-        get: operations["convergence_stats_api_iterative_prediction_convergence_stats_get"];
+        get: operations["convergence_stats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -327,10 +327,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Iterations
+         * Get Iterations
          * @description Per-sample history; `result_id` is the task id. Partial while the task runs.
          */
-        get: operations["iterations_api_results__result_id__iterations_get"];
+        get: operations["get_iterations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -347,10 +347,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Accuracy
+         * Get Accuracy
          * @description MAE, RMSE and R² per target per round, when the test file carried known values.
          */
-        get: operations["accuracy_api_results__result_id__accuracy_get"];
+        get: operations["get_accuracy"];
         put?: never;
         post?: never;
         delete?: never;
@@ -409,10 +409,11 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** Body_upload_dataset_api_datasets_post */
-        Body_upload_dataset_api_datasets_post: {
+        /** Body_upload_dataset */
+        Body_upload_dataset: {
             /**
              * File
+             * Format: binary
              * @description a CSV file with a header row
              */
             file: string;
@@ -435,6 +436,12 @@ export interface components {
             slowest_convergence_iteration: number;
             samples_by_convergence_speed: components["schemas"]["SpeedBuckets"];
         };
+        /**
+         * ConvergenceStatus
+         * @description A sample's or a target's verdict in the iteration history.
+         * @enum {string}
+         */
+        ConvergenceStatus: "converged" | "not_converged" | "failed";
         /** DatasetDetail */
         DatasetDetail: {
             /** Dataset Id */
@@ -498,13 +505,33 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** ErrorBody */
-        ErrorBody: {
-            /** Error */
+        /**
+         * EarlyStopReason
+         * @enum {string}
+         */
+        EarlyStopReason: "all_samples_converged" | "max_iterations_reached" | "cancelled";
+        /**
+         * ErrorEnvelope
+         * @description Every 4xx and 5xx answer.
+         */
+        ErrorEnvelope: {
+            /**
+             * Error
+             * @description a stable code, e.g. INVALID_CONFIG or TASK_NOT_FOUND
+             */
             error: string;
-            /** Details */
+            /**
+             * Details
+             * @description a list of messages for INVALID_CONFIG, one message for every other code
+             */
             details: string | string[];
         };
+        /**
+         * ErrorType
+         * @description Why one prediction failed (API.md, "Failures and retries").
+         * @enum {string}
+         */
+        ErrorType: "api_timeout" | "rate_limit" | "auth_error" | "server_error" | "connection_error" | "parse_error" | "missing_field" | "type_error" | "range_error" | "unknown_error";
         /** GlobalInfo */
         GlobalInfo: {
             /** Task Id */
@@ -517,8 +544,7 @@ export interface components {
             convergence_threshold: number;
             /** Early Stopped */
             early_stopped: boolean;
-            /** Early Stop Reason */
-            early_stop_reason: string | null;
+            early_stop_reason: components["schemas"]["EarlyStopReason"] | null;
             /** Total Samples */
             total_samples: number;
             /** Converged Samples */
@@ -534,11 +560,6 @@ export interface components {
             completed_at: string | null;
             /** Total Duration Seconds */
             total_duration_seconds: number | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /** HealthOut */
         HealthOut: {
@@ -603,11 +624,7 @@ export interface components {
             id: number | null;
             /** Username */
             username: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member" | "viewer";
+            role: components["schemas"]["Role"];
             /**
              * Active
              * @default true
@@ -664,11 +681,8 @@ export interface components {
             reference_file_path: string;
             /** Target Properties */
             target_properties: string[];
-            /**
-             * Llm Provider
-             * @default baseline
-             */
-            llm_provider: string;
+            /** @default baseline */
+            llm_provider: components["schemas"]["Provider"];
             /**
              * Llm Model
              * @default baseline
@@ -719,6 +733,11 @@ export interface components {
              */
             sample_index: number;
         };
+        /**
+         * Provider
+         * @enum {string}
+         */
+        Provider: "baseline" | "openai" | "gemini" | "ollama";
         /** RetryRequest */
         RetryRequest: {
             /** Task Id */
@@ -737,6 +756,12 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * Role
+         * @description In rank order: each role may do everything the ones before it may.
+         * @enum {string}
+         */
+        Role: "viewer" | "member" | "admin";
         /** RoundScores */
         RoundScores: {
             /** N */
@@ -754,8 +779,7 @@ export interface components {
         SampleError: {
             /** Iteration */
             iteration: number;
-            /** Error Type */
-            error_type: string;
+            error_type: components["schemas"]["ErrorType"];
             /** Message */
             message: string;
             /** Attempts */
@@ -771,11 +795,7 @@ export interface components {
             composition: {
                 [key: string]: unknown;
             };
-            /**
-             * Convergence Status
-             * @enum {string}
-             */
-            convergence_status: "converged" | "not_converged" | "failed";
+            convergence_status: components["schemas"]["ConvergenceStatus"];
             /** Converged At Iteration */
             converged_at_iteration: number | null;
             /** Targets */
@@ -834,11 +854,8 @@ export interface components {
             reference_file_path: string;
             /** Target Properties */
             target_properties: string[];
-            /**
-             * Llm Provider
-             * @default baseline
-             */
-            llm_provider: string;
+            /** @default baseline */
+            llm_provider: components["schemas"]["Provider"];
             /**
              * Llm Model
              * @default baseline
@@ -890,11 +907,7 @@ export interface components {
             task_id: number;
             /** Task Name */
             task_name: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "running" | "completed" | "failed" | "cancelled";
+            status: components["schemas"]["TaskStatus"];
             /**
              * Created At
              * Format: date-time
@@ -934,18 +947,13 @@ export interface components {
             task_name: string;
             /** Task Description */
             task_description: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "running" | "completed" | "failed" | "cancelled";
+            status: components["schemas"]["TaskStatus"];
             /**
              * Enable Iteration
              * @default true
              */
             enable_iteration: boolean;
-            /** Llm Provider */
-            llm_provider: string;
+            llm_provider: components["schemas"]["Provider"];
             /** Llm Model */
             llm_model: string;
             /** Is Baseline */
@@ -976,8 +984,7 @@ export interface components {
             failed_samples: number;
             /** Continue From Task Id */
             continue_from_task_id: number | null;
-            /** Early Stop Reason */
-            early_stop_reason: string | null;
+            early_stop_reason: components["schemas"]["EarlyStopReason"] | null;
             /**
              * Created At
              * Format: date-time
@@ -1006,6 +1013,11 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /**
+         * TaskStatus
+         * @enum {string}
+         */
+        TaskStatus: "pending" | "running" | "completed" | "failed" | "cancelled";
         /** TokenOut */
         TokenOut: {
             /** Id */
@@ -1041,11 +1053,7 @@ export interface components {
             username: string;
             /** Password */
             password: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member" | "viewer";
+            role: components["schemas"]["Role"];
         };
         /** UserOut */
         UserOut: {
@@ -1053,11 +1061,7 @@ export interface components {
             id: number | null;
             /** Username */
             username: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member" | "viewer";
+            role: components["schemas"]["Role"];
             /**
              * Active
              * @default true
@@ -1066,25 +1070,11 @@ export interface components {
         };
         /** UserUpdate */
         UserUpdate: {
-            /** Role */
-            role?: ("admin" | "member" | "viewer") | null;
+            role?: components["schemas"]["Role"] | null;
             /** Active */
             active?: boolean | null;
             /** Password */
             password?: string | null;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
     };
     responses: never;
@@ -1095,7 +1085,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    health_api_health_get: {
+    health: {
         parameters: {
             query?: never;
             header?: never;
@@ -1119,12 +1109,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    login_api_auth_login_post: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -1152,16 +1142,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Too Many Requests */
@@ -1170,12 +1160,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    logout_api_auth_logout_post: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -1197,12 +1187,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    me_api_auth_me_get: {
+    me: {
         parameters: {
             query?: never;
             header?: never;
@@ -1226,12 +1216,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_tokens_api_auth_tokens_get: {
+    list_tokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -1255,12 +1245,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    create_token_api_auth_tokens_post: {
+    create_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -1288,7 +1278,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1297,21 +1287,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    revoke_token_api_auth_tokens__token_id__delete: {
+    revoke_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -1337,7 +1327,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -1346,7 +1336,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1355,12 +1345,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_users_api_users_get: {
+    list_users: {
         parameters: {
             query?: never;
             header?: never;
@@ -1384,7 +1374,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1393,12 +1383,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    create_user_api_users_post: {
+    create_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -1426,7 +1416,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1435,7 +1425,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1444,7 +1434,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Conflict */
@@ -1453,21 +1443,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    update_user_api_users__user_id__patch: {
+    update_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -1497,7 +1487,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1506,7 +1496,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1515,7 +1505,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -1524,7 +1514,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Conflict */
@@ -1533,21 +1523,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    audit_trail_api_audit_get: {
+    audit_trail: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1574,7 +1564,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1583,7 +1573,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1592,12 +1582,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_datasets_api_datasets_get: {
+    list_datasets: {
         parameters: {
             query?: never;
             header?: never;
@@ -1621,12 +1611,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    upload_dataset_api_datasets_post: {
+    upload_dataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -1635,7 +1625,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_dataset_api_datasets_post"];
+                "multipart/form-data": components["schemas"]["Body_upload_dataset"];
             };
         };
         responses: {
@@ -1654,7 +1644,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1663,7 +1653,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1672,7 +1662,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -1681,16 +1671,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Too Many Requests */
@@ -1699,12 +1689,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    get_dataset_api_datasets__dataset_id__get: {
+    get_dataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -1730,7 +1720,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -1739,7 +1729,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1748,17 +1738,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_tasks_api_tasks_get: {
+    list_tasks: {
         parameters: {
             query?: {
                 limit?: number;
                 offset?: number;
-                status?: ("pending" | "running" | "completed" | "failed" | "cancelled") | null;
+                status?: components["schemas"]["TaskStatus"] | null;
             };
             header?: never;
             path?: never;
@@ -1781,7 +1771,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1790,7 +1780,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1799,12 +1789,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    get_task_api_tasks__task_id__get: {
+    get_task: {
         parameters: {
             query?: never;
             header?: never;
@@ -1830,7 +1820,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -1839,7 +1829,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1848,12 +1838,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    cancel_task_api_tasks__task_id__cancel_post: {
+    cancel_task: {
         parameters: {
             query?: never;
             header?: never;
@@ -1879,7 +1869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1888,7 +1878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -1897,7 +1887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Conflict */
@@ -1906,7 +1896,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1915,12 +1905,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    start_api_iterative_prediction_start_post: {
+    start_task: {
         parameters: {
             query?: never;
             header?: never;
@@ -1948,7 +1938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1957,7 +1947,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1966,16 +1956,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Too Many Requests */
@@ -1984,7 +1974,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Service Unavailable */
@@ -1993,12 +1983,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    preview_prompt_api_iterative_prediction_preview_prompt_post: {
+    preview_prompt: {
         parameters: {
             query?: never;
             header?: never;
@@ -2026,7 +2016,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -2035,7 +2025,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -2044,16 +2034,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Service Unavailable */
@@ -2062,12 +2052,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    retry_failed_api_iterative_prediction_retry_failed_post: {
+    retry_failed: {
         parameters: {
             query?: never;
             header?: never;
@@ -2095,7 +2085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -2104,7 +2094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -2113,7 +2103,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2122,21 +2112,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    convergence_stats_api_iterative_prediction_convergence_stats_get: {
+    convergence_stats: {
         parameters: {
             query: {
                 task_id: number;
@@ -2162,7 +2152,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2171,21 +2161,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    iterations_api_results__result_id__iterations_get: {
+    get_iterations: {
         parameters: {
             query?: {
                 /** @description one sample; 404 if out of range */
@@ -2214,7 +2204,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2223,7 +2213,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2232,12 +2222,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    accuracy_api_results__result_id__accuracy_get: {
+    get_accuracy: {
         parameters: {
             query?: never;
             header?: never;
@@ -2263,7 +2253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2272,7 +2262,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2281,7 +2271,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
