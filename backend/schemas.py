@@ -23,9 +23,9 @@ class StartRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     task_name: str = Field(min_length=1, max_length=255)
-    task_description: str | None = None
-    test_file_path: str = Field(min_length=1)
-    reference_file_path: str = Field(min_length=1)
+    task_description: str | None = Field(None, max_length=10_000)
+    test_file_path: str = Field(min_length=1, max_length=1024)
+    reference_file_path: str = Field(min_length=1, max_length=1024)
     target_properties: list[str] = Field(min_length=1)
     llm_provider: Provider = Provider.BASELINE
     llm_model: str = Field("baseline", min_length=1, max_length=255)
@@ -213,10 +213,20 @@ class IterationSummary(BaseModel):
     newly_converged: int
 
 
+class HistoryPage(BaseModel):
+    limit: int
+    offset: int
+    total: int
+
+
 class IterationHistory(BaseModel):
     global_info: GlobalInfo
     samples: dict[str, SampleHistory]
     iteration_summaries: list[IterationSummary]
+    # Pass back as `since` to get only the samples that changed after this answer.
+    cursor: str
+    # Only when a page (limit/offset) was asked for.
+    page: HistoryPage | None = None
 
 
 class Scores(BaseModel):

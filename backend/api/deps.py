@@ -1,6 +1,6 @@
 """Dependencies injected into routes: session, settings, runner, and who is asking."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -11,17 +11,19 @@ from backend.core.errors import Forbidden, Unauthorized
 from backend.core.vocabulary import Role
 from backend.db.session import get_session
 from backend.schemas import MAX_ID
+from backend.services import audit
 from backend.services.accounts import LOCAL_USER, Principal, principal_for_bearer
 from backend.services.audit import Actor
 from backend.services.runner import TaskRunner
 
 
-def get_runner(request: Request) -> TaskRunner:
+# Dependencies without I/O are `async def`: FastAPI runs a plain `def` in a worker thread.
+async def get_runner(request: Request) -> TaskRunner:
     return request.app.state.runner
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was created with (`create_app(settings)`), in every route."""
+async def app_settings(request: Request) -> Settings:
+    """The settings `create_app` was given: the same object for every route."""
     return request.app.state.settings
 
 
@@ -29,17 +31,18 @@ def get_settings(request: Request) -> Settings:
 # sent; a client never sees an answer for something that then fails to commit.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 RunnerDep = Annotated[TaskRunner, Depends(get_runner)]
 
 
-def current_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    settings: Settings = request.app.state.settings
     if not settings.auth_required:
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
-    principal = principal_for_bearer(session, settings, token.strip())
+    principal = await principal_for_bearer(settings, token.strip())
     if principal is None:
         raise Unauthorized("the token is invalid, expired or revoked")
     return principal
@@ -48,8 +51,8 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(role: Role) -> Callable[[Principal], Principal]:
-    def check(principal: PrincipalDep) -> Principal:
+def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.may(role):
             raise Forbidden(f"this needs the {role} role; you are {principal.role}")
         return principal
@@ -61,7 +64,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_actor(request: Request, principal: PrincipalDep) -> Actor:
+async def current_actor(request: Request, principal: PrincipalDep) -> Actor:
     return Actor(principal, client_ip(request))
 
 
@@ -69,3 +72,13 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 CanRead = Depends(require(Role.VIEWER))
 CanWrite = Depends(require(Role.MEMBER))
 CanAdmin = Depends(require(Role.ADMIN))
+
+
+def ensure_owner(
+    session: Session, actor: Actor, owner_id: int | None, action: str, target: str
+) -> None:
+    """403 (audited) unless the caller made the thing or is an admin; reading stays open."""
+    if actor.principal.owns(owner_id):
+        return
+    audit.record_refusal(session, actor, action, target, details={"reason": "not owner"})
+    raise Forbidden(f"only the owner of {target} or an admin may {action} it")

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import OperationalError as DriverOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -52,6 +53,12 @@ class DatasetUnreadable(InvalidConfig):
     """A dataset path that names no stored, readable CSV (or one that no longer parses)."""
 
 
+class PageRequired(DomainError):
+    """A history too large to send whole."""
+
+    code = "PAGE_REQUIRED"
+
+
 class NothingToRetry(DomainError):
     code = "NOTHING_TO_RETRY"
 
@@ -79,6 +86,10 @@ class Conflict(DomainError):
 
 class TaskAlreadyFinished(Conflict):
     code = "TASK_ALREADY_FINISHED"
+
+
+class DatasetInUse(Conflict):
+    code = "DATASET_IN_USE"
 
 
 class UserExists(Conflict):
@@ -200,6 +211,13 @@ def install_error_handlers(app: FastAPI, bounds: dict[str, tuple[Any, Any]]) -> 
             logger.warning("database unavailable on %s: %s", request.url.path, type(exc.orig))
             return envelope(503, "DATABASE_UNAVAILABLE", "the database is not answering; retry")
         return await _unexpected(request, exc)
+
+    # The same from the async read pool, which uses psycopg without SQLAlchemy (a pool timeout
+    # is one too).
+    @app.exception_handler(DriverOperationalError)
+    async def _driver(request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("database unavailable on %s: %s", request.url.path, type(exc))
+        return envelope(503, "DATABASE_UNAVAILABLE", "the database is not answering; retry")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

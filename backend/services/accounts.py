@@ -1,10 +1,14 @@
 """Accounts and API tokens: who may act, and how they prove it."""
 
+import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from psycopg import AsyncCursor
+from psycopg.rows import namedtuple_row
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,6 +16,7 @@ from backend.core.config import Settings
 from backend.core.errors import InvalidConfig, LastAdmin, NotFound, UserExists
 from backend.core.vocabulary import MIN_PASSWORD_LENGTH, Role
 from backend.db.models import ApiToken, User
+from backend.db.session import read_pool
 from backend.services import security
 
 
@@ -27,8 +32,30 @@ class Principal:
     def may(self, role: Role) -> bool:
         return self.role.rank >= role.rank
 
+    def owns(self, owner_id: int | None) -> bool:
+        """May act on (cancel, retry, delete) what `owner_id` made: their own, or anything as
+        admin. Rows without an owner (made before ownership was recorded) are admins' only."""
+        return self.role == Role.ADMIN or (self.user_id is not None and self.user_id == owner_id)
+
 
 LOCAL_USER = Principal(None, "local", Role.ADMIN, "local")
+
+
+def normalise_username(username: str) -> str:
+    """The one form of a typed username, for the lookup and the login rate-limit bucket alike."""
+    return unicodedata.normalize("NFKC", username).strip()
+
+
+def login_bucket(username: str) -> str:
+    """Rate-limit key of a login name: every spelling that could reach one account shares it."""
+    return normalise_username(username).casefold()
+
+
+def unknown_name_label(username: str) -> str:
+    """How the audit trail names a login attempt for no known account: never the text itself
+    (a password typed into the name box would be kept), but a stable digest to spot repeats."""
+    digest = hashlib.sha256(login_bucket(username).encode()).hexdigest()[:12]
+    return f"unknown:{digest}"
 
 
 def check_password_rules(password: str) -> None:
@@ -41,7 +68,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
         raise InvalidConfig(f"role must be one of {', '.join(Role)}")
     check_password_rules(password)
     user = User(
-        username=username.strip(),
+        username=normalise_username(username),
         password_hash=security.hash_password(password),
         role=role,
         active=True,
@@ -68,10 +95,22 @@ def update_user(session: Session, actor: Principal, user_id: int, changes: dict[
     if changes.get("password"):
         check_password_rules(changes["password"])
         user.password_hash = security.hash_password(changes["password"])
+    if changes.get("password") or changes.get("active") is False:
+        # A new password or a deactivation also ends the API tokens: a reactivated account
+        # gets none of them back, and a leaked token dies with the password it was made under.
+        _revoke_all_tokens(session, user.id)
     # Any of these ends the user's open sessions: they log in again under the new terms.
     user.session_epoch += 1
     session.flush()
     return user
+
+
+def _revoke_all_tokens(session: Session, user_id: int) -> None:
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
 
 
 def end_sessions(session: Session, user_id: int) -> None:
@@ -99,44 +138,55 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == normalise_username(username)))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    user = find_user(session, username)
     ok = security.verify_password(user.password_hash if user else None, password)
     return user if ok and user and user.active else None
 
 
-def principal_for_bearer(session: Session, settings: Settings, token: str) -> Principal | None:
-    if token.startswith(security.API_TOKEN_PREFIX):
-        return _principal_for_api_token(session, token)
-    claims = security.session_claims(settings, token)
-    if claims is None:
-        return None
-    user = session.get(User, claims[0])
+# Who is asking is checked on every request: two prepared statements on the async read pool
+# (no ORM, no thread hop) rather than ORM loads in a worker thread.
+_TOKEN_OWNER = """
+SELECT t.id AS token_id, t.revoked_at, t.expires_at, t.last_used_at,
+       u.id AS user_id, u.username, u.role, u.active
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = %s
+"""
+_TOKEN_USED = "UPDATE api_tokens SET last_used_at = %s WHERE id = %s"
+_SESSION_USER = "SELECT id, username, role, active, session_epoch FROM users WHERE id = %s"
+
+
+async def principal_for_bearer(settings: Settings, token: str) -> Principal | None:
+    async with read_pool().connection() as connection:
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        if token.startswith(security.API_TOKEN_PREFIX):
+            return await _principal_for_api_token(cursor, token)
+        claims = security.session_claims(settings, token)
+        if claims is None:
+            return None
+        user: Any = await (await cursor.execute(_SESSION_USER, (claims[0],))).fetchone()
     if user is None or not user.active or claims[1] != user.session_epoch:
         return None
     return Principal(user.id, user.username, Role(user.role), "session")
 
 
-def _principal_for_api_token(session: Session, token: str) -> Principal | None:
+async def _principal_for_api_token(cursor: AsyncCursor[Any], token: str) -> Principal | None:
     now = datetime.now(UTC)
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == security.token_digest(token))
-    ).first()
+    row = await (await cursor.execute(_TOKEN_OWNER, (security.token_digest(token),))).fetchone()
     if row is None:
         return None
-    api_token, user = row
-    if api_token.revoked_at or (api_token.expires_at and api_token.expires_at <= now):
+    if row.revoked_at or (row.expires_at and row.expires_at <= now):
         return None
-    if not user.active:
+    if not row.active:
         return None
     # Note the use at most once a minute: not a write per request.
-    if not api_token.last_used_at or now - api_token.last_used_at > timedelta(minutes=1):
-        session.execute(
-            update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
-        )
-    return Principal(user.id, user.username, Role(user.role), "token")
+    if not row.last_used_at or now - row.last_used_at > timedelta(minutes=1):
+        await cursor.execute(_TOKEN_USED, (now, row.token_id))
+    return Principal(row.user_id, row.username, Role(row.role), "token")
 
 
 def create_token(
@@ -177,6 +227,9 @@ def ensure_first_admin(session: Session, settings: Settings) -> str | None:
     """Create ADMIN_USERNAME from the environment when no account exists yet."""
     if not (settings.ADMIN_USERNAME and settings.ADMIN_PASSWORD):
         return None
+    # Every worker of every container runs this at start: one at a time (the lock ends with the
+    # transaction), so the later ones see the account and leave it alone.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ensure_first_admin'))"))
     if session.scalar(select(User.id).limit(1)) is not None:
         return None
     create_user(

@@ -25,6 +25,7 @@ def record(
     success: bool = True,
     details: dict[str, Any] | None = None,
     username: str | None = None,
+    client_ip: str | None = None,
 ) -> None:
     principal = actor.principal if actor else None
     session.add(
@@ -33,7 +34,7 @@ def record(
             actor=(principal.username if principal else username or "anonymous")[:64],
             action=action,
             target=target,
-            client_ip=actor.client_ip if actor else None,
+            client_ip=actor.client_ip if actor else client_ip,
             success=success,
             details=details,
         )
@@ -48,11 +49,21 @@ def record_refusal(
     *,
     details: dict[str, Any] | None = None,
     username: str | None = None,
+    client_ip: str | None = None,
 ) -> None:
     """A refused attempt (a wrong password) is kept although its request fails and the
     request's unit of work rolls back: it is written in a transaction of its own."""
     with Session(session.get_bind()) as own, own.begin():
-        record(own, actor, action, target, success=False, details=details, username=username)
+        record(
+            own,
+            actor,
+            action,
+            target,
+            success=False,
+            details=details,
+            username=username,
+            client_ip=client_ip,
+        )
 
 
 def list_events(session: Session, limit: int, offset: int) -> tuple[list[AuditEvent], int]:

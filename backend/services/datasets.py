@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import InvalidConfig, NotFound, PayloadTooLarge
-from backend.db.models import Dataset
+from backend.core.errors import DatasetInUse, InvalidConfig, NotFound, PayloadTooLarge
+from backend.core.vocabulary import ACTIVE_TASK_STATUSES
+from backend.db.models import Dataset, Task
+from backend.db.session import after_commit
 from backend.services import csv_files
 
 PREVIEW_ROWS = 20
@@ -23,7 +25,11 @@ def _safe_name(filename: str) -> str:
     return (stem or "upload")[:100]
 
 
-def store_upload(session: Session, settings: Settings, filename: str, raw: bytes) -> Dataset:
+def store_upload(
+    session: Session, settings: Settings, filename: str, raw: bytes, owner_id: int | None = None
+) -> Dataset:
+    """Parse, store and describe an upload. Blocking (pandas on up to MAX_UPLOAD_MB): call it
+    from a worker thread, never on the event loop."""
     if len(raw) > settings.max_upload_bytes:
         raise PayloadTooLarge(f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
     try:
@@ -49,6 +55,7 @@ def store_upload(session: Session, settings: Settings, filename: str, raw: bytes
         columns=[{"name": n, "type": t} for n, t in types.items()],
         size_bytes=len(raw),
         checksum=hashlib.sha256(raw).hexdigest(),
+        owner_id=owner_id,
     )
     session.add(dataset)
     try:
@@ -83,6 +90,28 @@ def get_dataset(session: Session, dataset_id: int) -> Dataset:
     if dataset is None:
         raise NotFound(f"no dataset {dataset_id}")
     return dataset
+
+
+def delete_dataset(session: Session, settings: Settings, dataset: Dataset) -> None:
+    """Remove the row and the file; 409 while an unfinished task reads it."""
+    in_use = session.scalars(
+        select(Task.id)
+        .where(
+            Task.status.in_(ACTIVE_TASK_STATUSES),
+            (Task.config["test_file_path"].as_string() == dataset.path)
+            | (Task.config["reference_file_path"].as_string() == dataset.path),
+        )
+        .limit(5)
+    ).all()
+    if in_use:
+        raise DatasetInUse(
+            f"dataset {dataset.id} is used by unfinished task(s) {list(in_use)}; "
+            "wait for them or cancel them first"
+        )
+    path = settings.DATA_DIR / dataset.path
+    session.delete(dataset)
+    session.flush()
+    after_commit(session, lambda: path.unlink(missing_ok=True))  # the file goes with its row
 
 
 def preview(settings: Settings, dataset: Dataset) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Failure kinds of one prediction (API.md, "Failures and retries")."""
 
+from backend.core.redact import redact
 from backend.core.vocabulary import RETRYABLE_ERROR_TYPES, ErrorType
 
 
@@ -9,6 +10,8 @@ class PredictionError(Exception):
     def __init__(
         self, error_type: ErrorType, message: str, retry_after: float | None = None
     ) -> None:
+        # Provider text may echo a key or an Authorization header: it is stored and shown.
+        message = redact(message)
         super().__init__(message)
         self.error_type = ErrorType(error_type)
         self.message = message
@@ -22,3 +25,6 @@ class PredictionError(Exception):
 
 class TaskAuthError(Exception):
     """The provider rejected the credentials: the whole task fails at once."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))

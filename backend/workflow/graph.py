@@ -4,6 +4,7 @@ Each sample runs its own graph; samples never wait for each other (no round barr
 "record" stores and how is the caller's business: the graph receives a `RoundSink`.
 """
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypedDict
@@ -19,6 +20,7 @@ from backend.workflow.predictors import Answer, Cancelled, Predictor, RunLimits
 Outcome = Literal[
     SampleStatus.CONVERGED, SampleStatus.NOT_CONVERGED, SampleStatus.FAILED, "cancelled"
 ]
+logger = logging.getLogger(__name__)
 
 
 class SampleState(TypedDict):
@@ -85,6 +87,13 @@ def build_sample_graph(
         except Cancelled:
             return {"answer": None, "outcome": "cancelled"}
         except PredictionError as exc:
+            # task_id and sample_index come from the log context the runner sets.
+            logger.warning(
+                "LLM credentials rejected"
+                if exc.error_type == ErrorType.AUTH_ERROR
+                else "sample failed",
+                extra={"error_type": exc.error_type, "iteration": iteration, "error": exc.message},
+            )
             if exc.error_type == ErrorType.AUTH_ERROR:
                 limits.cancelled.set()  # no other sample may call with these credentials
             await sink.save_failure(state["sample_index"], iteration, exc)

@@ -116,7 +116,7 @@ class LlmPredictor:
                 raise
             return reply, values
 
-        reply, values = await with_retries(attempt, self._settings)
+        reply, values = await with_retries(attempt, self._settings, self._target.model)
         return Answer(
             values=values,
             raw=reply.text,

@@ -191,7 +191,11 @@ export interface paths {
         get: operations["get_dataset"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Dataset
+         * @description Delete an uploaded dataset (its owner, or an admin); 409 while an unfinished task uses it.
+         */
+        delete: operations["delete_dataset"];
         options?: never;
         head?: never;
         patch?: never;
@@ -328,7 +332,8 @@ export interface paths {
         };
         /**
          * Get Iterations
-         * @description Per-sample history; `result_id` is the task id. Partial while the task runs.
+         * @description Per-sample history; `result_id` is the task id. Partial while the task runs. Without a
+         *     page, the whole history of a task of at most HISTORY_MAX_UNPAGED_SAMPLES samples.
          */
         get: operations["get_iterations"];
         put?: never;
@@ -570,6 +575,15 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** HistoryPage */
+        HistoryPage: {
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** IterationHistory */
         IterationHistory: {
             global_info: components["schemas"]["GlobalInfo"];
@@ -579,6 +593,9 @@ export interface components {
             };
             /** Iteration Summaries */
             iteration_summaries: components["schemas"]["IterationSummary"][];
+            /** Cursor */
+            cursor: string;
+            page?: components["schemas"]["HistoryPage"] | null;
         };
         /** IterationSummary */
         IterationSummary: {
@@ -1743,6 +1760,71 @@ export interface operations {
             };
         };
     };
+    delete_dataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
@@ -2180,6 +2262,11 @@ export interface operations {
             query?: {
                 /** @description one sample; 404 if out of range */
                 sample_index?: number | null;
+                /** @description a page of samples, in sample order (with offset) */
+                limit?: number | null;
+                offset?: number;
+                /** @description only samples with a round or error stored since this `cursor` */
+                since?: string | null;
             };
             header?: never;
             path: {
@@ -2196,6 +2283,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IterationHistory"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */

@@ -13,11 +13,16 @@ export const FIELD_LIMITS = {
       "minLength": 1,
       "maxLength": 255
     },
+    "task_description": {
+      "maxLength": 10000
+    },
     "test_file_path": {
-      "minLength": 1
+      "minLength": 1,
+      "maxLength": 1024
     },
     "reference_file_path": {
-      "minLength": 1
+      "minLength": 1,
+      "maxLength": 1024
     },
     "llm_model": {
       "minLength": 1,

@@ -1,5 +1,6 @@
 /** Turn the iteration-history document into what the charts and the table draw. */
 import type { IterationHistory, SampleHistory } from '../api/types';
+import { csvLine } from './csv';
 
 export function sortedSamples(history: IterationHistory | null | undefined): SampleHistory[] {
   if (!history) return [];
@@ -231,28 +232,21 @@ export function errorTypeCounts(failed: readonly FailedSample[]): [string, numbe
 
 // ---------------------------------------------------------------- export
 
-function csvCell(value: unknown): string {
-  if (value == null) return '';
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 export function finalPredictionsCsv(samples: readonly SampleHistory[], targets: readonly string[]): string {
   const header = ['sample_index', 'sample_id', ...targets, 'convergence_status', 'converged_at_iteration', 'rounds'];
-  const lines = [header.map(csvCell).join(',')];
+  const lines = [csvLine(header)];
   for (const s of samples) {
     const rounds = Math.max(0, ...Object.values(s.targets).map((t) => t.iterations.filter((v) => v != null).length));
     lines.push(
-      [
+      csvLine([
         s.sample_index,
         s.sample_id,
         ...targets.map((t) => s.final_predictions[t] ?? lastNonNull(s.targets[t]?.iterations ?? [])),
         s.convergence_status,
         s.converged_at_iteration,
         rounds,
-      ]
-        .map(csvCell)
-        .join(','),
+      ]),
     );
   }
   return lines.join('\n') + '\n';
