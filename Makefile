@@ -50,9 +50,11 @@ serve: install
 demo: install
 	$(PY) scripts/demo.py
 
-lint: install
+lint: install frontend/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	cd frontend && npm run lint
 	bash scripts/lint-ops.sh
 
 format: install

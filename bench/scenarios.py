@@ -24,7 +24,7 @@ from bench.stack import ROOT, MemoryWatch, Stack, cpu_seconds
 from devstack.api import start_body
 from devstack.process import wait_until
 
-LOGNORMAL = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
+LOGNORMAL: dict[str, Any] = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
 Result = dict[str, Any]
 
 

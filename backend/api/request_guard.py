@@ -10,6 +10,7 @@ The route's own dependency still checks the credentials fully (database, epoch, 
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.config import Settings
@@ -77,7 +78,7 @@ class RequestGuardMiddleware:
         return security.session_claims(self.settings, token) is not None
 
 
-def _too_large(limit: int):  # type: ignore[no-untyped-def]
+def _too_large(limit: int) -> JSONResponse:
     return envelope(413, "PAYLOAD_TOO_LARGE", f"request body larger than {limit} bytes")
 
 

@@ -28,7 +28,9 @@ BACKUP_NAME = re.compile(r"^iterative_prediction_\d{8}T\d{6}Z(_\d+)?\.dump$")
 
 
 def alembic_head() -> str:
-    return ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_current_head()
+    assert head is not None
+    return head
 
 
 def test_backup_is_one_archive_of_the_database_and_the_datasets(
