@@ -43,7 +43,8 @@ def server(
         PROMETHEUS_MULTIPROC_DIR=str(tmp / "metrics"),
     )
     env.pop("AUTH_REQUIRED", None)
-    server = Gunicorn(env, tmp / "gunicorn.log", workers=WORKERS).start(timeout=300)
+    server = Gunicorn(env, tmp / "gunicorn.log", workers=WORKERS)
+    server.start(timeout=300)
     try:
         # Every worker came up (one that lost a race would exit, and gunicorn with it).
         try:
