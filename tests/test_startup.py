@@ -35,7 +35,7 @@ def embedded(data_dir, command: str) -> str:
 
 def test_empty_data_dir_comes_up_ready_and_reports_a_lost_database(fake_llm, tmp_path):
     env = api_env("", tmp_path, fake_llm, OPENAI_API_KEY=SECRET)
-    env.pop("DATABASE_URL")
+    env.pop("DATABASE_URL", None)  # also from the caller's environment: the embedded server
     server = LiveServer(env, tmp_path)
     server.start(timeout=120)
     try:
