@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import not_found
 from backend.db.models import Failure, Prediction, Sample, Task
 from backend.schemas import MAX_ID
+from backend.services.intervals import intervals_for
 from backend.workflow.convergence import (
     is_converged,
     relative_changes,
@@ -50,6 +51,7 @@ def _sample_document(
         "converged_at_iteration": converged_at,
         "targets": targets,
         "final_predictions": dict(rounds[-1]) if rounds else {},
+        "intervals": intervals_for(task.calibration, rounds[-1] if rounds else {}),
         "failed_iterations": sorted({e["iteration"] for e in errors}),
         "errors": errors,
     }

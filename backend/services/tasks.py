@@ -14,7 +14,7 @@ from backend.core.config import Settings
 from backend.core.errors import ApiError, invalid_config, not_found
 from backend.db.models import ACTIVE_TASK_STATUSES, Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
-from backend.services import csv_files
+from backend.services import csv_files, intervals
 from backend.services.paths import resolve_data_path
 from backend.services.task_views import load_views
 from backend.workflow.llm import PROVIDERS, missing_credentials
@@ -84,6 +84,13 @@ def run_config(request: StartRequest) -> dict[str, Any]:
     )
 
 
+def calibration(checked: CheckedConfig) -> dict[str, Any] | None:
+    """The baseline always has intervals; an LLM has none (yet)."""
+    if checked.request.llm_provider != "baseline":
+        return None
+    return intervals.baseline_calibration(checked.data, checked.request.reference_top_k)
+
+
 def create_task(session: Session, checked: CheckedConfig) -> Task:
     request = checked.request
     task = Task(
@@ -100,6 +107,7 @@ def create_task(session: Session, checked: CheckedConfig) -> Task:
         target_properties=request.target_properties,
         config=run_config(request),
         total_samples=len(checked.data.samples),
+        calibration=calibration(checked),
     )
     session.add(task)
     session.flush()
@@ -266,6 +274,8 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
         Prediction.cost_usd,
         Prediction.latency_ms,
         Prediction.attempts,
+        Prediction.messages_zlib,
+        Prediction.reasoning,
         func.cast(source_id, Prediction.task_id.type),
     ).where(Prediction.task_id == source_id, Prediction.sample_index.in_(indices))
     session.execute(
@@ -281,6 +291,8 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
                 "cost_usd",
                 "latency_ms",
                 "attempts",
+                "messages_zlib",
+                "reasoning",
                 "copied_from_task_id",
             ],
             copied,

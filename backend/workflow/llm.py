@@ -123,13 +123,18 @@ def classify(exc: Exception) -> PredictionError:
     return PredictionError("unknown_error", message)
 
 
+def prompt_messages(prompt: str) -> list[dict[str, str]]:
+    """The chat messages a prompt is sent as; stored with each round exactly as sent."""
+    return [{"role": "user", "content": prompt}]
+
+
 async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmReply:
     """One attempt. litellm's and the OpenAI client's own retries are off: tenacity owns them."""
     started = time.perf_counter()
     try:
         response = await litellm.acompletion(
             model=target.model,
-            messages=[{"role": "user", "content": prompt}],
+            messages=prompt_messages(prompt),
             temperature=temperature,
             api_base=target.api_base,
             api_key=target.api_key,

@@ -40,6 +40,8 @@ class TaskData:
     distances: np.ndarray
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     reference_targets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # Encoded reference rows (as retrieval compares them): the baseline calibrates on them.
+    reference_features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 def find_id_column(frame: pd.DataFrame, requested: str | None) -> str | None:
@@ -153,4 +155,5 @@ def prepare(
         distances=distances,
         bounds=bounds,
         reference_targets=ref_targets,
+        reference_features=x_ref,
     )
