@@ -1,8 +1,10 @@
 /** One function per backend endpoint the dashboard uses. */
-import { apiFetch, postJson } from './client';
+import { apiFetch, apiFetchBlob, postJson } from './client';
 import type {
   Accuracy,
   ApiToken,
+  Comparison,
+  RoundDetail,
   AuditPage,
   LoginRequest,
   LoginResponse,
@@ -61,6 +63,18 @@ export const api = {
     apiFetch<ConvergenceStats>(`/api/iterative-prediction/convergence-stats?task_id=${id}`, { signal }),
 
   getAccuracy: (id: number, signal?: AbortSignal) => apiFetch<Accuracy>(`/api/results/${id}/accuracy`, { signal }),
+
+  getRound: (id: number, sampleIndex: number, iteration: number, signal?: AbortSignal) =>
+    apiFetch<RoundDetail>(`/api/results/${id}/samples/${sampleIndex}/rounds/${iteration}`, { signal }),
+
+  /** The server's export of a task's results, as a file (CSV or JSON; final or per round). */
+  exportResults: (id: number, format: 'csv' | 'json', layout: 'final' | 'rounds') =>
+    apiFetchBlob(`/api/results/${id}/export?format=${format}&layout=${layout}`),
+
+  compare: (ids: number[], signal?: AbortSignal) =>
+    apiFetch<Comparison>(`/api/compare?task_ids=${ids.join(',')}`, { signal }),
+
+  runBaseline: (id: number) => apiFetch<StartResponse>(`/api/tasks/${id}/baseline`, { method: 'POST' }),
 
   retryFailed: (taskId: number, sampleIndices?: number[]) => {
     const body: RetryRequest = { task_id: taskId };

@@ -359,6 +359,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/results/{result_id}/samples/{sample_index}/rounds/{iteration}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Round Detail
+         * @description One round as it happened: the messages sent, the raw answer, the model's reasoning, the
+         *     parsed values, tokens, cost, latency and attempts; a failed round answers with its error.
+         */
+        get: operations["round_detail_api_results__result_id__samples__sample_index__rounds__iteration__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/results/{result_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Results
+         * @description The results as an attachment: `final` one row per sample (final values, interval bounds
+         *     when calibrated), `rounds` one row per sample per round. CSV text cells are formula-safe.
+         */
+        get: operations["export_results_api_results__result_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare Tasks
+         * @description Accuracy (round 1 and final), convergence, usage and time of each task; the newest
+         *     completed baseline on the same test file is added as a row when none was chosen.
+         */
+        get: operations["compare_tasks_api_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Baseline
+         * @description Start the baseline on this task's test set (same files, targets and columns).
+         */
+        post: operations["run_baseline_api_tasks__task_id__baseline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -376,6 +459,13 @@ export interface components {
             /** Scatter */
             scatter: {
                 [key: string]: components["schemas"]["ScatterPoint"][];
+            };
+            /**
+             * Interval Coverage
+             * @default {}
+             */
+            interval_coverage: {
+                [key: string]: number | null;
             };
         };
         /** AuditOut */
@@ -416,6 +506,41 @@ export interface components {
              * @description a CSV file with a header row
              */
             file: string;
+        };
+        /** ComparedTask */
+        ComparedTask: {
+            /** Task Id */
+            task_id: number;
+            /** Task Name */
+            task_name: string;
+            /** Llm Provider */
+            llm_provider: string;
+            /** Llm Model */
+            llm_model: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed" | "cancelled";
+            /** Test File Path */
+            test_file_path: string;
+            /** Added As Baseline */
+            added_as_baseline: boolean;
+            /** Usage */
+            usage: {
+                [key: string]: unknown;
+            } | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            accuracy: components["schemas"]["Accuracy"];
+            convergence: components["schemas"]["ConvergenceStats"];
+        };
+        /** Comparison */
+        Comparison: {
+            /** Tasks */
+            tasks: components["schemas"]["ComparedTask"][];
+            /** Same Test File */
+            same_test_file: boolean;
         };
         /** ConvergenceStats */
         ConvergenceStats: {
@@ -549,6 +674,15 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** Interval */
+        Interval: {
+            /** Lower */
+            lower: number;
+            /** Upper */
+            upper: number;
+            /** Level */
+            level: number;
+        };
         /** IterationHistory */
         IterationHistory: {
             global_info: components["schemas"]["GlobalInfo"];
@@ -615,6 +749,13 @@ export interface components {
             active: boolean;
             /** Auth Required */
             auth_required: boolean;
+        };
+        /** Message */
+        Message: {
+            /** Role */
+            role: string;
+            /** Content */
+            content: string;
         };
         /** NewToken */
         NewToken: {
@@ -737,6 +878,54 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * RoundDetail
+         * @description One round of one sample as it happened (a failed round carries `error`).
+         */
+        RoundDetail: {
+            /** Task Id */
+            task_id: number;
+            /** Sample Index */
+            sample_index: number;
+            /** Sample Id */
+            sample_id: string;
+            /** Iteration */
+            iteration: number;
+            /** Messages */
+            messages: components["schemas"]["Message"][];
+            /** Raw Answer */
+            raw_answer: string | null;
+            /** Reasoning */
+            reasoning: {
+                [key: string]: unknown;
+            } | null;
+            /** Predictions */
+            predictions: {
+                [key: string]: number;
+            };
+            /** Prompt Tokens */
+            prompt_tokens: number | null;
+            /** Completion Tokens */
+            completion_tokens: number | null;
+            /** Cost Usd */
+            cost_usd: number | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Attempts */
+            attempts: number;
+            /** Model */
+            model: string;
+            /** Cached */
+            cached: boolean;
+            error: components["schemas"]["RoundError"] | null;
+        };
+        /** RoundError */
+        RoundError: {
+            /** Error Type */
+            error_type: string;
+            /** Message */
+            message: string;
+        };
         /** RoundScores */
         RoundScores: {
             /** N */
@@ -786,6 +975,13 @@ export interface components {
             final_predictions: {
                 [key: string]: number;
             };
+            /**
+             * Intervals
+             * @default {}
+             */
+            intervals: {
+                [key: string]: components["schemas"]["Interval"];
+            };
             /** Failed Iterations */
             failed_iterations: number[];
             /** Errors */
@@ -801,6 +997,10 @@ export interface components {
             predicted: number;
             /** Measured */
             measured: number;
+            /** Lower */
+            lower?: number | null;
+            /** Upper */
+            upper?: number | null;
         };
         /** Scores */
         Scores: {
@@ -2259,6 +2459,236 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    round_detail_api_results__result_id__samples__sample_index__rounds__iteration__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                result_id: number;
+                sample_index: number;
+                iteration: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_results_api_results__result_id__export_get: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+                layout?: "final" | "rounds";
+            };
+            header?: never;
+            path: {
+                result_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compare_tasks_api_compare_get: {
+        parameters: {
+            query: {
+                /** @description 2 to 10 comma-separated task ids */
+                task_ids: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_baseline_api_tasks__task_id__baseline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -41,6 +41,11 @@ export type TargetAccuracy = Schemas['TargetAccuracy'];
 export type ScatterPoint = Schemas['ScatterPoint'];
 export type Accuracy = Schemas['Accuracy'];
 
+export type RoundDetail = Schemas['RoundDetail'];
+export type Interval = Schemas['Interval'];
+export type Comparison = Schemas['Comparison'];
+export type ComparedTask = Schemas['ComparedTask'];
+
 export type ErrorBody = Schemas['ErrorBody'];
 export type Health = Schemas['HealthOut'];
 
