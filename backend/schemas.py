@@ -123,6 +123,14 @@ class DatasetDetail(DatasetOut):
     preview: list[dict[str, Any]]
 
 
+class UploadPreview(BaseModel):
+    encoding: str
+    rows: int
+    columns: list[str]
+    column_types: dict[str, Literal["numeric", "text"]]
+    preview: list[dict[str, Any]]
+
+
 class DatasetPage(BaseModel):
     items: list[DatasetOut]
     total: int

@@ -1,13 +1,17 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 
 from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, SessionDep, SettingsDep
 from backend.api.responses import errors
-from backend.schemas import DatasetDetail, DatasetOut, DatasetPage
-from backend.services import audit, datasets, rate_limit
+from backend.schemas import DatasetDetail, DatasetOut, DatasetPage, UploadPreview
+from backend.services import audit, csv_files, datasets, rate_limit
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+Encoding = Annotated[
+    Literal[csv_files.ENCODINGS] | None,  # type: ignore[valid-type]
+    Form(description="the file's encoding; detected when not given"),
+]
 
 
 @router.post(
@@ -22,13 +26,30 @@ async def upload_dataset(
     session: SessionDep,
     settings: SettingsDep,
     actor: ActorDep,
+    encoding: Encoding = None,
 ) -> dict:
     rate_limit.limit_actor(session, settings, actor, "upload", settings.UPLOAD_RATE_LIMIT)
     # One byte past the limit is enough for the service to refuse it (413).
     raw = await file.read(settings.max_upload_bytes + 1)
-    dataset = datasets.store_upload(session, settings, file.filename or "upload.csv", raw)
+    dataset = datasets.store_upload(session, settings, file.filename or "upload.csv", raw, encoding)
     audit.record(session, actor, "upload", dataset.path, details={"rows": dataset.rows})
     return datasets.describe(dataset)
+
+
+@router.post(
+    "/preview",
+    response_model=UploadPreview,
+    dependencies=[CanWrite],
+    responses=errors(400, 401, 403, 413, 422),
+)
+async def preview_upload(
+    file: Annotated[UploadFile, File(description="a CSV file with a header row")],
+    settings: SettingsDep,
+    encoding: Encoding = None,
+) -> dict:
+    """The file decoded (detected encoding unless one is named) and parsed; nothing is stored."""
+    raw = await file.read(settings.max_upload_bytes + 1)
+    return datasets.preview_upload(settings, raw, encoding)
 
 
 @router.get("", response_model=DatasetPage, dependencies=[CanRead], responses=errors(401))
