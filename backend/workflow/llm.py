@@ -77,6 +77,7 @@ class LlmReply:
     completion_tokens: int | None
     cost_usd: float | None
     latency_ms: float
+    finish_reason: str | None = None  # "length": cut off, so never repaired into an answer
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -128,9 +129,15 @@ def prompt_messages(prompt: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": prompt}]
 
 
-async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmReply:
+async def call_once(
+    target: LlmTarget,
+    prompt: str,
+    temperature: float,
+    response_format: dict[str, Any] | None = None,
+) -> LlmReply:
     """One attempt. litellm's and the OpenAI client's own retries are off: tenacity owns them."""
     started = time.perf_counter()
+    extra = {"response_format": response_format} if response_format else {}
     try:
         response = await litellm.acompletion(
             model=target.model,
@@ -141,6 +148,7 @@ async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmRe
             timeout=target.timeout,
             num_retries=0,
             max_retries=0,
+            **extra,
         )
     except Exception as exc:  # every provider error becomes a classified one
         raise classify(exc) from exc
@@ -153,6 +161,7 @@ async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmRe
         completion_tokens=getattr(usage, "completion_tokens", None),
         cost_usd=_cost(response),
         latency_ms=latency_ms,
+        finish_reason=getattr(response.choices[0], "finish_reason", None),
     )
 
 

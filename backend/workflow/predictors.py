@@ -14,6 +14,7 @@ from backend.workflow.errors import PredictionError
 from backend.workflow.knn import knn_weighted
 from backend.workflow.llm import LlmReply, call_once, llm_target, prompt_messages, with_retries
 from backend.workflow.prompts import render_prompt
+from backend.workflow.structured import response_format_for
 from backend.workflow.task_data import TaskData
 
 BASELINE_LABEL = "baseline (distance-weighted kNN, no LLM)"
@@ -87,6 +88,7 @@ class LlmPredictor:
         self._temperature = temperature
         self._max_rounds = max_rounds
         self._threshold = threshold
+        self._response_format = response_format_for(self._target.model, data.targets)
 
     async def predict(
         self, position: int, history: Sequence[Mapping[str, float]], limits: RunLimits
@@ -110,10 +112,15 @@ class LlmPredictor:
                 if limits.cancelled.is_set():
                     raise Cancelled()
                 attempts += 1
-                reply = await call_once(self._target, prompt, self._temperature)
+                reply = await call_once(
+                    self._target, prompt, self._temperature, self._response_format
+                )
             try:
                 values, reasoning = parse_predictions(
-                    reply.text, self._data.targets, self._data.bounds
+                    reply.text,
+                    self._data.targets,
+                    self._data.bounds,
+                    repair=reply.finish_reason != "length",
                 )
             except PredictionError as exc:
                 exc.message = f"{exc.message}; answer began: {reply.text[:200]!r}"
