@@ -62,7 +62,8 @@ def test_the_object_holding_predictions_wins_over_other_objects():
     "text",
     [
         '{"analysis": {"reasoning": "x"}, "predictions": {"UTS(MPa)": 850, "El(%)": 22.5,},}',
-        "{'analysis': {'reasoning': \"it's close to R3\"}, 'predictions': {'UTS(MPa)': 850, 'El(%)': 22.5}}",
+        "{'analysis': {'reasoning': \"it's like R3\"},"
+        " 'predictions': {'UTS(MPa)': 850, 'El(%)': 22.5}}",
         "Answer:\n```json\n{'predictions': {'UTS(MPa)': 850, 'El(%)': 22.5,}}\n```",
     ],
 )
