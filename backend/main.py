@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api import accounts, compare, datasets, health, iterative, results, tasks
+from backend.api.request_guard import RequestGuardMiddleware
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
 from backend.core.logging import configure_logging
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
 
+    app.add_middleware(RequestGuardMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
     for module in (health, accounts, datasets, tasks, iterative, results, compare):

@@ -17,9 +17,9 @@ class StartRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     task_name: str = Field(min_length=1, max_length=255)
-    task_description: str | None = None
-    test_file_path: str = Field(min_length=1)
-    reference_file_path: str = Field(min_length=1)
+    task_description: str | None = Field(None, max_length=10_000)
+    test_file_path: str = Field(min_length=1, max_length=1024)
+    reference_file_path: str = Field(min_length=1, max_length=1024)
     target_properties: list[str] = Field(min_length=1)
     llm_provider: str = "baseline"
     llm_model: str = Field("baseline", min_length=1, max_length=255)

@@ -103,20 +103,22 @@ def login(body: LoginRequest, request: Request, session: SessionDep, settings: S
     ip = client_ip(request)
     rate_limit.hit(
         session,
-        [f"login:ip:{ip}", f"login:user:{body.username.lower()}"],
+        [f"login:ip:{ip}", f"login:user:{accounts.login_bucket(body.username)}"],
         settings.LOGIN_RATE_LIMIT,
         settings.RATE_LIMIT_WINDOW_SECONDS,
     )
     user = accounts.authenticate(session, body.username, body.password)
     if user is None:
+        known = accounts.find_user(session, body.username)
+        name = known.username if known else accounts.unknown_name_label(body.username)
         audit.record(
             session,
             None,
             "login",
-            body.username[:64],
+            name,
             success=False,
-            username=body.username,
-            details={"client_ip": ip},
+            username=name,
+            client_ip=ip,
         )
         raise ApiError(401, "UNAUTHORIZED", "wrong username or password")
     token, expires = security.issue_session(settings, user.id, user.session_epoch)

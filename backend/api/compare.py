@@ -37,7 +37,8 @@ def run_baseline(
     task_id: PathId, session: SessionDep, settings: SettingsDep, runner: RunnerDep, actor: ActorDep
 ) -> dict:
     """Start the baseline on this task's test set (same files, targets and columns)."""
-    task = compare.start_baseline(session, settings, tasks.get_task(session, task_id))
+    source = tasks.get_task(session, task_id)
+    task = compare.start_baseline(session, settings, source, actor.principal.user_id)
     runner.wake()
     audit.record(session, actor, "start", f"task {task.id}", details={"baseline_for": task_id})
     return {

@@ -1,8 +1,17 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
+from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, SessionDep, SettingsDep
+from backend.api.deps import (
+    ActorDep,
+    CanRead,
+    CanWrite,
+    PathId,
+    SessionDep,
+    SettingsDep,
+    ensure_owner,
+)
 from backend.api.responses import errors
 from backend.schemas import DatasetDetail, DatasetOut, DatasetPage, UploadPreview
 from backend.services import audit, csv_files, datasets, rate_limit
@@ -31,7 +40,16 @@ async def upload_dataset(
     rate_limit.limit_actor(session, settings, actor, "upload", settings.UPLOAD_RATE_LIMIT)
     # One byte past the limit is enough for the service to refuse it (413).
     raw = await file.read(settings.max_upload_bytes + 1)
-    dataset = datasets.store_upload(session, settings, file.filename or "upload.csv", raw, encoding)
+    # Parsing tens of MB of CSV takes seconds: off the event loop, so others are still served.
+    dataset = await run_in_threadpool(
+        datasets.store_upload,
+        session,
+        settings,
+        file.filename or "upload.csv",
+        raw,
+        actor.principal.user_id,
+        encoding,
+    )
     audit.record(session, actor, "upload", dataset.path, details={"rows": dataset.rows})
     return datasets.describe(dataset)
 
@@ -70,3 +88,20 @@ def get_dataset(dataset_id: PathId, session: SessionDep, settings: SettingsDep) 
         **datasets.describe(dataset),
         "preview": datasets.preview(settings, dataset),
     }
+
+
+@router.delete(
+    "/{dataset_id}",
+    status_code=204,
+    dependencies=[CanWrite],
+    responses=errors(401, 403, 404, 409),
+)
+def delete_dataset(
+    dataset_id: PathId, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> None:
+    """Delete an uploaded dataset (its owner, or an admin); 409 while an unfinished task uses it."""
+    dataset = datasets.get_dataset(session, dataset_id)
+    ensure_owner(session, actor, dataset.owner_id, "delete", f"dataset {dataset_id}")
+    path = dataset.path
+    datasets.delete_dataset(session, settings, dataset)
+    audit.record(session, actor, "dataset_delete", path)

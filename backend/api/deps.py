@@ -10,6 +10,7 @@ from backend.core.config import Settings, get_settings
 from backend.core.errors import ApiError
 from backend.db.session import get_session
 from backend.schemas import MAX_ID
+from backend.services import audit
 from backend.services.accounts import LOCAL_USER, Principal, principal_for_bearer
 from backend.services.audit import Actor
 from backend.services.runner import TaskRunner
@@ -67,3 +68,13 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 CanRead = Depends(require("viewer"))
 CanWrite = Depends(require("member"))
 CanAdmin = Depends(require("admin"))
+
+
+def ensure_owner(
+    session: Session, actor: Actor, owner_id: int | None, action: str, target: str
+) -> None:
+    """403 (audited) unless the caller made the thing or is an admin; reading stays open."""
+    if actor.principal.owns(owner_id):
+        return
+    audit.record(session, actor, action, target, success=False, details={"reason": "not owner"})
+    raise ApiError(403, "FORBIDDEN", f"only the owner of {target} or an admin may {action} it")

@@ -4,7 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import ActorDep, CanRead, CanWrite, RunnerDep, SessionDep, SettingsDep
+from backend.api.deps import (
+    ActorDep,
+    CanRead,
+    CanWrite,
+    RunnerDep,
+    SessionDep,
+    SettingsDep,
+    ensure_owner,
+)
 from backend.api.responses import errors
 from backend.schemas import (
     MAX_ID,
@@ -36,7 +44,7 @@ def start(
 ) -> dict:
     rate_limit.limit_actor(session, settings, actor, "start", settings.START_RATE_LIMIT)
     checked = tasks.check_config(settings, body)
-    task = tasks.create_task(session, checked)
+    task = tasks.create_task(session, checked, owner_id=actor.principal.user_id)
     runner.wake()
     audit.record(
         session,
@@ -78,7 +86,9 @@ def retry_failed(
     runner: RunnerDep,
     actor: ActorDep,
 ) -> dict:
-    task, indices = tasks.retry_failed(session, settings, body)
+    owner = tasks.get_task(session, body.task_id).owner_id
+    ensure_owner(session, actor, owner, "retry", f"task {body.task_id}")
+    task, indices = tasks.retry_failed(session, settings, body, owner_id=actor.principal.user_id)
     runner.wake()
     audit.record(session, actor, "retry", f"task {body.task_id}", details={"new_task_id": task.id})
     return {

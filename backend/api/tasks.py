@@ -2,7 +2,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, RunnerDep, SessionDep
+from backend.api.deps import (
+    ActorDep,
+    CanRead,
+    CanWrite,
+    PathId,
+    RunnerDep,
+    SessionDep,
+    ensure_owner,
+)
 from backend.api.responses import errors
 from backend.schemas import MAX_ID, TaskOut, TaskPage, TaskStatus
 from backend.services import audit, tasks
@@ -41,6 +49,8 @@ def get_task(task_id: PathId, session: SessionDep) -> dict:
     responses=errors(401, 403, 404, 409),
 )
 def cancel_task(task_id: PathId, session: SessionDep, runner: RunnerDep, actor: ActorDep) -> dict:
+    owner = tasks.get_task(session, task_id).owner_id
+    ensure_owner(session, actor, owner, "cancel", f"task {task_id}")
     task = tasks.cancel_task(session, task_id)
     runner.cancel(task_id)
     audit.record(session, actor, "cancel", f"task {task_id}")

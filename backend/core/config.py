@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.core.redact import remember_secrets
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -54,6 +56,23 @@ class Settings(BaseSettings):
     START_RATE_LIMIT: int = Field(30, ge=1)
     RATE_LIMIT_WINDOW_SECONDS: int = Field(60, ge=1)
 
+    # Caps on what one request may make the service hold or do.
+    MAX_TASK_SAMPLES: int = Field(100_000, ge=1)
+    # JSON request bodies (uploads are capped by MAX_UPLOAD_MB).
+    MAX_JSON_BODY_KB: int = Field(1024, ge=1)
+
+    def model_post_init(self, _context: object) -> None:
+        # Whatever this process is configured with is redacted from stored and logged messages.
+        remember_secrets(
+            s.get_secret_value() if s else None
+            for s in (
+                self.OPENAI_API_KEY,
+                self.GEMINI_API_KEY,
+                self.SECRET_KEY,
+                self.ADMIN_PASSWORD,
+            )
+        )
+
     @property
     def auth_required(self) -> bool:
         if self.AUTH_REQUIRED is not None:
@@ -62,7 +81,11 @@ class Settings(BaseSettings):
 
     @property
     def datasets_dir(self) -> Path:
-        return self.DATA_DIR / "datasets"
+        return self.DATA_DIR / "datasets"  # the only place request paths may name
+
+    @property
+    def max_json_body_bytes(self) -> int:
+        return self.MAX_JSON_BODY_KB * 1024
 
     @property
     def max_upload_bytes(self) -> int:

@@ -7,11 +7,17 @@ from contextvars import ContextVar
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
+from backend.core.redact import redact
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class JsonLogFormatter(JsonFormatter):
-    """JSON lines; uvicorn's access records ("%s - "%s %s HTTP/%s" %d") get their own fields."""
+    """JSON lines; uvicorn's access records ("%s - "%s %s HTTP/%s" %d") get their own fields.
+    Credentials are redacted from the whole line (message, extras and tracebacks alike)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
     def add_fields(self, log_record, record, message_dict):  # type: ignore[no-untyped-def]
         super().add_fields(log_record, record, message_dict)

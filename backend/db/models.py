@@ -110,6 +110,10 @@ class Dataset(Base):
     columns: Mapped[list[Any]] = mapped_column()
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     checksum: Mapped[str] = mapped_column(String(64), index=True)
+    # Who uploaded it: members may delete only their own. NULL: before accounts, or a local user.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -147,6 +151,10 @@ class Task(Base):
         ForeignKey("tasks.id", ondelete="SET NULL"), index=True
     )
     error: Mapped[str | None] = mapped_column(Text)
+    # Who started it: members may cancel or retry only their own.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     # Split-conformal calibration of the final predictions (backend/services/intervals.py):
     # {"level": 0.9, "n": rows, "half_widths": {TARGET: number}}; None: no intervals.
     calibration: Mapped[dict[str, Any] | None] = mapped_column()

@@ -1,5 +1,7 @@
 """Accounts and API tokens: who may act, and how they prove it."""
 
+import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,8 +31,30 @@ class Principal:
     def may(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
 
+    def owns(self, owner_id: int | None) -> bool:
+        """May act on (cancel, retry, delete) what `owner_id` made: their own, or anything as
+        admin. Rows without an owner (made before ownership was recorded) are admins' only."""
+        return self.role == "admin" or (self.user_id is not None and self.user_id == owner_id)
+
 
 LOCAL_USER = Principal(None, "local", "admin", "local")
+
+
+def normalise_username(username: str) -> str:
+    """The one form of a typed username, for the lookup and the login rate-limit bucket alike."""
+    return unicodedata.normalize("NFKC", username).strip()
+
+
+def login_bucket(username: str) -> str:
+    """Rate-limit key of a login name: every spelling that could reach one account shares it."""
+    return normalise_username(username).casefold()
+
+
+def unknown_name_label(username: str) -> str:
+    """How the audit trail names a login attempt for no known account: never the text itself
+    (a password typed into the name box would be kept), but a stable digest to spot repeats."""
+    digest = hashlib.sha256(login_bucket(username).encode()).hexdigest()[:12]
+    return f"unknown:{digest}"
 
 
 def check_password_rules(password: str) -> None:
@@ -43,7 +67,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
         raise invalid_config(f"role must be one of {', '.join(ROLES)}")
     check_password_rules(password)
     user = User(
-        username=username.strip(),
+        username=normalise_username(username),
         password_hash=security.hash_password(password),
         role=role,
         active=True,
@@ -71,10 +95,22 @@ def update_user(session: Session, actor: Principal, user_id: int, changes: dict[
     if changes.get("password"):
         check_password_rules(changes["password"])
         user.password_hash = security.hash_password(changes["password"])
+    if changes.get("password") or changes.get("active") is False:
+        # A new password or a deactivation also ends the API tokens: a reactivated account
+        # gets none of them back, and a leaked token dies with the password it was made under.
+        _revoke_all_tokens(session, user.id)
     # Any of these ends the user's open sessions: they log in again under the new terms.
     user.session_epoch += 1
     session.commit()
     return user
+
+
+def _revoke_all_tokens(session: Session, user_id: int) -> None:
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
 
 
 def end_sessions(session: Session, user_id: int) -> None:
@@ -103,8 +139,12 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == normalise_username(username)))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    user = find_user(session, username)
     ok = security.verify_password(user.password_hash if user else None, password)
     return user if ok and user and user.active else None
 

@@ -25,6 +25,7 @@ def record(
     success: bool = True,
     details: dict[str, Any] | None = None,
     username: str | None = None,
+    client_ip: str | None = None,
 ) -> None:
     principal = actor.principal if actor else None
     session.add(
@@ -33,7 +34,7 @@ def record(
             actor=(principal.username if principal else username or "anonymous")[:64],
             action=action,
             target=target,
-            client_ip=actor.client_ip if actor else None,
+            client_ip=actor.client_ip if actor else client_ip,
             success=success,
             details=details,
         )

@@ -78,7 +78,7 @@ def _duration(task: Task) -> float | None:
     return (task.completed_at - task.started_at).total_seconds()
 
 
-def start_baseline(session: Session, settings: Settings, task: Task) -> Task:
+def start_baseline(session: Session, settings: Settings, task: Task, owner_id: int | None) -> Task:
     """The baseline on the same files, targets and columns as `task`, for comparison."""
     request = StartRequest(
         task_name=f"baseline for {task.name}"[:255],
@@ -87,4 +87,4 @@ def start_baseline(session: Session, settings: Settings, task: Task) -> Task:
         llm_model="baseline",
         **task.config,
     )
-    return tasks.create_task(session, tasks.check_config(settings, request))
+    return tasks.create_task(session, tasks.check_config(settings, request), owner_id=owner_id)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.core.errors import ApiError, invalid_config, not_found
-from backend.db.models import Dataset
+from backend.db.models import ACTIVE_TASK_STATUSES, Dataset, Task
 from backend.services import csv_files
 
 PREVIEW_ROWS = 20
@@ -24,8 +24,15 @@ def _safe_name(filename: str) -> str:
 
 
 def store_upload(
-    session: Session, settings: Settings, filename: str, raw: bytes, encoding: str | None = None
+    session: Session,
+    settings: Settings,
+    filename: str,
+    raw: bytes,
+    owner_id: int | None = None,
+    encoding: str | None = None,
 ) -> Dataset:
+    """Parse, store and describe an upload. Blocking (pandas on up to MAX_UPLOAD_MB): call it
+    from a worker thread, never on the event loop."""
     text, frame = _read_upload(settings, raw, encoding)
     # Stored as UTF-8 whatever it came in, so every later read decodes it the same way.
     raw = text.encode()
@@ -48,6 +55,7 @@ def store_upload(
         columns=[{"name": n, "type": t} for n, t in types.items()],
         size_bytes=len(raw),
         checksum=hashlib.sha256(raw).hexdigest(),
+        owner_id=owner_id,
     )
     session.add(dataset)
     try:
@@ -105,6 +113,30 @@ def get_dataset(session: Session, dataset_id: int) -> Dataset:
     if dataset is None:
         raise not_found("NOT_FOUND", f"no dataset {dataset_id}")
     return dataset
+
+
+def delete_dataset(session: Session, settings: Settings, dataset: Dataset) -> None:
+    """Remove the row and the file; 409 while an unfinished task reads it."""
+    in_use = session.scalars(
+        select(Task.id)
+        .where(
+            Task.status.in_(ACTIVE_TASK_STATUSES),
+            (Task.config["test_file_path"].as_string() == dataset.path)
+            | (Task.config["reference_file_path"].as_string() == dataset.path),
+        )
+        .limit(5)
+    ).all()
+    if in_use:
+        raise ApiError(
+            409,
+            "DATASET_IN_USE",
+            f"dataset {dataset.id} is used by unfinished task(s) {list(in_use)}; "
+            "wait for them or cancel them first",
+        )
+    path = settings.DATA_DIR / dataset.path
+    session.delete(dataset)
+    session.commit()
+    path.unlink(missing_ok=True)
 
 
 def preview(settings: Settings, dataset: Dataset) -> list[dict[str, Any]]:

@@ -1,12 +1,8 @@
 """A task's results as a file: one row per sample (`final`) or per sample and round (`rounds`).
 
-CSV cells are formula-safe: a spreadsheet would run a text cell beginning with = + - @ (or a
-tab or carriage return before one), so such cells get a leading `'`; numbers stay numbers.
+CSV cells are formula-safe (backend/services/csv_export.py); JSON carries values as they are.
 """
 
-import csv
-import io
-from collections.abc import Iterable
 from typing import Any, Literal
 
 import orjson
@@ -14,18 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db.models import Prediction, Sample, Task
+from backend.services.csv_export import csv_lines
 from backend.services.intervals import intervals_for
 
 Format = Literal["csv", "json"]
 Layout = Literal["final", "rounds"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula gets a leading `'`; others unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _sample_status(status: str, converged_at: int | None) -> str:
@@ -81,15 +70,6 @@ def rows(session: Session, task: Task, layout: Layout) -> tuple[list[str], list[
     return columns, out
 
 
-def to_csv(columns: list[str], records: Iterable[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([formula_safe(c) for c in columns])
-    for record in records:
-        writer.writerow(["" if record[c] is None else formula_safe(record[c]) for c in columns])
-    return buffer.getvalue().encode()
-
-
 def export(session: Session, task: Task, fmt: Format, layout: Layout) -> tuple[bytes, str, str]:
     """(body, media type, file name)."""
     columns, records = rows(session, task, layout)
@@ -97,4 +77,5 @@ def export(session: Session, task: Task, fmt: Format, layout: Layout) -> tuple[b
     if fmt == "json":
         document = {"task_id": task.id, "layout": layout, "columns": columns, "rows": records}
         return orjson.dumps(document), "application/json", name
-    return to_csv(columns, records), "text/csv; charset=utf-8", name
+    lines = csv_lines([columns, *([r[c] for c in columns] for r in records)])
+    return "".join(lines).encode(), "text/csv; charset=utf-8", name

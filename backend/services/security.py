@@ -64,7 +64,13 @@ def issue_session(
 def session_claims(settings: Settings, token: str) -> tuple[int, int] | None:
     """(user id, epoch) of a valid, unexpired session token; None for anything else."""
     try:
-        claims = jwt.decode(token, secret_key(settings), algorithms=["HS256"])
+        # A session without `exp` would never end: refuse it however it was signed.
+        claims = jwt.decode(
+            token,
+            secret_key(settings),
+            algorithms=["HS256"],
+            options={"require": ["exp", "sub"]},
+        )
     except jwt.PyJWTError:
         return None
     if claims.get("typ") != "session":

@@ -19,7 +19,7 @@ from backend.services.paths import resolve_data_path
 from backend.services.task_views import load_views
 from backend.workflow.llm import PROVIDERS, missing_credentials
 from backend.workflow.prompts import render_prompt
-from backend.workflow.task_data import TaskData, TaskDataError, prepare
+from backend.workflow.task_data import TaskData, TaskDataError, find_id_column, prepare
 
 
 @dataclass
@@ -36,7 +36,33 @@ def load_tables(settings: Settings, config: dict[str, Any]) -> tuple[pd.DataFram
             tables.append(csv_files.read(path))
         except csv_files.CsvError as exc:
             raise invalid_config(f"{field}: {exc}") from exc
+    _check_sample_cap(settings, tables[0])
     return tables[0], tables[1]
+
+
+# --- caps on what one task may hold (issue 10) ---------------------------------------------
+
+MAX_SAMPLE_ID = 255  # samples.sample_id is VARCHAR(255)
+
+
+def _check_sample_cap(settings: Settings, test: pd.DataFrame) -> None:
+    if len(test) > settings.MAX_TASK_SAMPLES:
+        raise invalid_config(
+            f"test_file_path: {len(test)} rows; a task takes at most MAX_TASK_SAMPLES="
+            f"{settings.MAX_TASK_SAMPLES} samples (split the file)"
+        )
+
+
+def _check_sample_ids(data: TaskData, id_column: str | None) -> None:
+    for sample in data.samples:
+        if len(sample.sample_id) > MAX_SAMPLE_ID:
+            raise invalid_config(
+                f"id_column {id_column}: values must be at most {MAX_SAMPLE_ID} "
+                f"characters (row {sample.index + 1} has {len(sample.sample_id)})"
+            )
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def prepare_task_data(
@@ -44,7 +70,7 @@ def prepare_task_data(
 ) -> TaskData:
     test, reference = load_tables(settings, config)
     try:
-        return prepare(
+        data = prepare(
             test,
             reference,
             list(config["target_properties"]),
@@ -55,6 +81,8 @@ def prepare_task_data(
         )
     except TaskDataError as exc:
         raise invalid_config(str(exc)) from exc
+    _check_sample_ids(data, config.get("id_column") or find_id_column(test, None))
+    return data
 
 
 def check_config(settings: Settings, request: StartRequest) -> CheckedConfig:
@@ -91,9 +119,10 @@ def calibration(checked: CheckedConfig) -> dict[str, Any] | None:
     return intervals.baseline_calibration(checked.data, checked.request.reference_top_k)
 
 
-def create_task(session: Session, checked: CheckedConfig) -> Task:
+def create_task(session: Session, checked: CheckedConfig, owner_id: int | None = None) -> Task:
     request = checked.request
     task = Task(
+        owner_id=owner_id,
         name=request.task_name,
         description=request.task_description,
         status="pending",
@@ -183,7 +212,7 @@ def cancel_task(session: Session, task_id: int) -> Task:
 
 
 def retry_failed(
-    session: Session, settings: Settings, request: RetryRequest
+    session: Session, settings: Settings, request: RetryRequest, owner_id: int | None = None
 ) -> tuple[Task, list[int]]:
     original = get_task(session, request.task_id)
     failed = set(
@@ -206,6 +235,7 @@ def retry_failed(
     for field in ("test_file_path", "reference_file_path"):
         resolve_data_path(settings.DATA_DIR, original.config[field], field)
     task = _copy_task(session, original, len(wanted))
+    task.owner_id = owner_id
     _copy_samples(session, original.id, task.id, wanted)
     session.commit()
     return task, wanted

@@ -1,5 +1,7 @@
 """Failure kinds of one prediction (API.md, "Failures and retries")."""
 
+from backend.core.redact import redact
+
 ERROR_TYPES = (
     "api_timeout",
     "rate_limit",
@@ -32,6 +34,8 @@ class PredictionError(Exception):
 
     def __init__(self, error_type: str, message: str, retry_after: float | None = None) -> None:
         assert error_type in ERROR_TYPES, error_type
+        # Provider text may echo a key or an Authorization header: it is stored and shown.
+        message = redact(message)
         super().__init__(message)
         self.error_type = error_type
         self.message = message
@@ -46,3 +50,6 @@ class PredictionError(Exception):
 
 class TaskAuthError(Exception):
     """The provider rejected the credentials: the whole task fails at once."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))

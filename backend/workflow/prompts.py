@@ -1,5 +1,6 @@
 """The one prompt template (Jinja2) for every round; later rounds add the sample's history."""
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,19 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+# Line breaks of every kind Python's splitlines() knows, plus other control characters.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _inline(value: Any) -> Any:
+    """Every value printed into the prompt is data on one line: a CSV cell (or column name)
+    holding a newline cannot start a section of its own (`## Answer`) or a table row, and a
+    `|` cannot open a table column."""
+    if not isinstance(value, str):
+        return value
+    return _BREAKS.sub(" ", value).replace("|", "\\|")
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.2f}%"
 
@@ -33,6 +47,7 @@ def _environment() -> Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
         autoescape=False,  # plain text for a model, not HTML
+        finalize=_inline,
     )
     env.filters["fmt"] = _fmt
     env.filters["pct"] = _pct

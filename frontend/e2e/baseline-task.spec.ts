@@ -97,8 +97,8 @@ test('baseline task on an MPEA split: configure, run, read convergence and accur
   expect(csv.suggestedFilename()).toMatch(/^task-\d+-final\.csv$/);
   const csvText = readFileSync((await csv.path())!, 'utf8');
   const bounds = TARGETS.flatMap((t) => [`${t}_lower`, `${t}_upper`]);
-  expect(csvText.split('\n')[0]).toBe(`sample_index,sample_id,status,converged_at_iteration,${TARGETS.join(',')},${bounds.join(',')}`);
-  expect(csvText.trim().split('\n')).toHaveLength(9);
+  expect(csvText.split(/\r?\n/)[0]).toBe(`sample_index,sample_id,status,converged_at_iteration,${TARGETS.join(',')},${bounds.join(',')}`);
+  expect(csvText.trim().split(/\r?\n/)).toHaveLength(9);
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
   const exported = JSON.parse(readFileSync((await json.path())!, 'utf8'));
   expect(exported.layout).toBe('rounds');

@@ -13,7 +13,7 @@ test('rounds, compare with the baseline, export', async ({ page, baseUrl, reques
   const split = mpeaSplit(5, 40);
   await request.post(`${fakeUrl}/_reset`);
   await request.post(`${fakeUrl}/_script`, {
-    data: { default: { values: { 'YS(MPa)': 900, 'UTS(MPa)': 1100, 'El(%)': 15 }, converge_after: 2 } },
+    data: { default: { values: { 'YS(MPa)': 900, 'UTS(MPa)': 1100, 'El(%)': 15 }, converge_after: 1 } },
   });
   const paths: string[] = [];
   for (const [name, text] of [
@@ -81,7 +81,7 @@ test('rounds, compare with the baseline, export', async ({ page, baseUrl, reques
   const csv = await request.get(`${baseUrl}/api/results/${taskId}/export?format=csv&layout=rounds`);
   expect(csv.status()).toBe(200);
   expect(csv.headers()['content-disposition']).toBe(`attachment; filename="task-${taskId}-rounds.csv"`);
-  const lines = (await csv.text()).trim().split('\n');
+  const lines = (await csv.text()).trim().split(/\r?\n/);
   expect(lines[0]).toBe(`sample_index,sample_id,iteration,${TARGETS.join(',')}`);
   expect(lines).toHaveLength(1 + 5 * 2); // five samples, converged at round 2
   const json = await request.get(`${baseUrl}/api/results/${baselineId}/export?format=json`);

@@ -8,6 +8,7 @@ Script (POST /_script, or `FakeLlm.script(...)`):
     {"samples": {"S1": {"rounds": [ROUND, ...]}}, "default": {"values": {...}, "latency": 0.0}}
     ROUND is a values object {"UTS": 850} or a list of attempts; an attempt is a values object or
     {"status": 429, "retry_after": 0} / {"status": 500} / {"status": 401} /
+    {"status": 500, "echo_auth": true} (the error echoes the request's Authorization header) /
     {"delay": 5.0, "values": {...}} / {"text": "not json"}.
 A round past the end of the list repeats the last one.
 
@@ -106,6 +107,8 @@ def create_app(state: FakeState) -> FastAPI:
     @app.post("/chat/completions")
     async def chat(request: Request) -> JSONResponse:
         body = await request.json()
+        # What a careless proxy echoes back in its errors ({"status": 500, "echo_auth": true}).
+        body["_authorization"] = request.headers.get("authorization", "")
         prompt = body["messages"][-1]["content"]
         sample = SAMPLE_RE.search(prompt)
         sample_id = sample.group(1).strip() if sample else "?"
@@ -193,7 +196,10 @@ async def _respond(
         headers = {}
         if "retry_after" in step:
             headers["Retry-After"] = str(step["retry_after"])
-        error = {"error": {"message": f"scripted {status}", "type": "scripted", "code": status}}
+        message = f"scripted {status}"
+        if step.get("echo_auth"):
+            message += f"; request had Authorization: {body.get('_authorization', '')}"
+        error = {"error": {"message": message, "type": "scripted", "code": status}}
         return JSONResponse(error, status_code=status, headers=headers)
     if "text" in step:
         call.outcome = "malformed"

@@ -6,18 +6,13 @@ paths and the listen address are pointed at a temporary directory, and a stub ba
 """
 
 import http.server
-import os
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import free_port, wait_until
-from tests.ops.helpers import ROOT
+from tests.ops.nginx import running_nginx
 
 ASSET = "index-Ab12Cd34.js"
 
@@ -40,74 +35,17 @@ class _StubBackend(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert Path(binary).exists(), "nginx is needed (apt-get install nginx-light)"
     base = tmp_path_factory.mktemp("nginx")
     html = base / "html"
     (html / "assets").mkdir(parents=True)
     (html / "index.html").write_text(f'<!doctype html><script src="/assets/{ASSET}"></script>')
     (html / "assets" / ASSET).write_text("console.log('dashboard');\n" * 400)
-    snippets = base / "snippets"
-    snippets.mkdir()
-    for name in ("security-headers.conf", "csp.conf", "proxy.conf"):
-        shutil.copy(ROOT / "deploy" / name, snippets / name)
-
     backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _StubBackend)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
-    port = free_port()
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    for name, value in {
-        "BACKEND_UPSTREAM": f"127.0.0.1:{backend.server_port}",
-        "NGINX_RESOLVER": "127.0.0.1",
-        "NGINX_MAX_BODY_SIZE": "1m",
-    }.items():
-        site = site.replace("${" + name + "}", value)
-    site = (
-        site.replace("/etc/nginx/snippets", str(snippets))
-        .replace("/usr/share/nginx/html", str(html))
-        .replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
-        .replace("listen [::]:80 default_server;", "")
-    )
-    assert "${" not in site
-    (base / "default.conf").write_text(site)
-    mime = "/etc/nginx/mime.types"
-    types = f"include {mime};" if Path(mime).exists() else "types { application/javascript js; }"
-    # As root, workers would run as nobody and not see into pytest's private temporary dirs.
-    (base / "nginx.conf").write_text(
-        f"""daemon off;
-{"user root;" if os.geteuid() == 0 else ""}
-worker_processes 1;
-pid {base}/nginx.pid;
-error_log {base}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-  {types}
-  default_type application/octet-stream;
-  access_log off;
-  client_body_temp_path {base}/body;
-  proxy_temp_path {base}/proxy;
-  include {base}/default.conf;
-}}
-"""
-    )
-    conf = ["-c", str(base / "nginx.conf"), "-p", str(base)]
-    check = subprocess.run([binary, "-t", *conf], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    process = subprocess.Popen([binary, *conf], stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
     try:
-        wait_until(up, timeout=20, interval=0.1)
-        yield url
+        with running_nginx(base, f"127.0.0.1:{backend.server_port}", html) as url:
+            yield url
     finally:
-        process.terminate()
-        process.wait(10)
         backend.shutdown()
 
 
@@ -144,6 +82,13 @@ def test_api_docs_and_openapi_are_proxied(nginx: str) -> None:
         assert body["path"] == path
         assert body["forwarded_for"] == "127.0.0.1"
     assert httpx.get(f"{nginx}/healthz").text == "ok\n"
+
+
+def test_a_forged_forwarded_for_does_not_reach_the_backend(nginx: str) -> None:
+    """Issue 10.1: the backend sees the address nginx saw, not what the client claims to be."""
+    forged = {"X-Forwarded-For": "203.0.113.7, 198.51.100.9"}
+    body = httpx.get(f"{nginx}/api/health", headers=forged).json()
+    assert body["forwarded_for"] == "127.0.0.1"
 
 
 def test_request_size_limit(nginx: str) -> None:

@@ -236,4 +236,3 @@ export function errorTypeCounts(failed: readonly FailedSample[]): [string, numbe
   for (const f of failed) for (const t of f.errorTypes.length ? f.errorTypes : ['unknown_error']) counts.set(t, (counts.get(t) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1]);
 }
-

@@ -43,4 +43,24 @@ describe('chart options', () => {
     expect(option.xAxis.min).toBeLessThanOrEqual(100);
     expect(option.xAxis.max).toBeGreaterThanOrEqual(330);
   });
+
+  it('tooltips show sample ids as text, never as HTML (issue 10.8)', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const samples = threeSamples.map((s, i) => (i === 0 ? { ...s, sample_id: evil } : s));
+    type Tip = { formatter: (p: unknown) => string };
+    const trend = trendOption(trendData(samples, 'UTS'), 'UTS', null) as { tooltip: Tip; series: { name: string }[] };
+    const heat = heatmapOption(heatmapData(samples, 'UTS'), 0.01, null) as { tooltip: Tip; yAxis: { data: string[] } };
+    const scatter = scatterOption([{ sample_index: 0, sample_id: evil, predicted: 1, measured: 2 }], 'UTS') as { tooltip: Tip };
+    const row = heat.yAxis.data.findIndex((label) => label.includes('<img'));
+    const shown = [
+      trend.tooltip.formatter({ seriesName: trend.series[0]!.name, dataIndex: 0, value: 1 }),
+      heat.tooltip.formatter({ value: [0, row, 0.5] }),
+      scatter.tooltip.formatter({ data: { name: evil, value: [2, 1] } }),
+    ];
+    expect(row).toBeGreaterThanOrEqual(0);
+    for (const html of shown) {
+      expect(html).not.toContain('<img');
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    }
+  });
 });

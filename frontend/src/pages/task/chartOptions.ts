@@ -3,6 +3,7 @@ import type { ChartOption } from '../../components/charts/EChart';
 import type { ScatterPoint } from '../../api/types';
 import type { HeatmapData, TrendData } from '../../lib/historyTransforms';
 import { formatNumber } from '../../lib/format';
+import { escapeHtml } from '../../lib/html';
 
 export const COLORS = {
   converged: '#2da44e',
@@ -22,7 +23,7 @@ export function trendOption(trend: TrendData, target: string, highlight: number 
     tooltip: {
       trigger: 'item',
       formatter: (p: { seriesName?: string; dataIndex?: number; value?: unknown }) =>
-        `${p.seriesName ?? ''}<br/>round ${(p.dataIndex ?? 0) + 1}: <b>${formatNumber(p.value as number)}</b>`,
+        `${escapeHtml(p.seriesName)}<br/>round ${(p.dataIndex ?? 0) + 1}: <b>${formatNumber(p.value as number)}</b>`,
     },
     xAxis: {
       type: 'category',
@@ -71,7 +72,7 @@ export function heatmapOption(data: HeatmapData, threshold: number, highlightRow
     tooltip: {
       formatter: (p: { value?: [number, number, number] }) => {
         const [round, row, change] = p.value ?? [0, 0, 0];
-        return `${data.sampleLabels[row] ?? ''}<br/>round ${round + 1}: relative change <b>${formatNumber(change, 4)}</b>`;
+        return `${escapeHtml(data.sampleLabels[row])}<br/>round ${round + 1}: relative change <b>${formatNumber(change, 4)}</b>`;
       },
     },
     xAxis: { type: 'category', data: ['1', ...changeRounds], name: 'Round', nameLocation: 'middle', nameGap: 26, splitArea: { show: true } },
@@ -128,7 +129,7 @@ export function scatterOption(points: readonly ScatterPoint[], target: string): 
     tooltip: {
       trigger: 'item',
       formatter: (p: { data?: { name?: string; value?: [number, number] } }) =>
-        `${p.data?.name ?? ''}<br/>measured ${formatNumber(p.data?.value?.[0])}<br/>predicted ${formatNumber(p.data?.value?.[1])}`,
+        `${escapeHtml(p.data?.name)}<br/>measured ${formatNumber(p.data?.value?.[0])}<br/>predicted ${formatNumber(p.data?.value?.[1])}`,
     },
     xAxis: { type: 'value', name: `measured ${target}`, nameLocation: 'middle', nameGap: 28, min, max, axisLabel: { showMinLabel: false, showMaxLabel: false } },
     yAxis: { type: 'value', name: `predicted ${target}`, min, max, axisLabel: { showMinLabel: false, showMaxLabel: false } },

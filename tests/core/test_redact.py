@@ -1,0 +1,55 @@
+"""Credentials never survive into stored or logged text (issue 10.9)."""
+
+import io
+import json
+import logging
+
+from backend.core.config import Settings
+from backend.core.logging import JsonLogFormatter
+from backend.core.redact import MARK, redact
+from backend.workflow.errors import PredictionError
+
+KEY = "sk-proj-Zy8xQ2w9c0ffee0123456789"
+
+
+def test_credential_shapes_are_redacted():
+    for text, secret in (
+        (f"401: request had Authorization: Bearer {KEY}", KEY),
+        ("upstream said 'authorization': 'Bearer abc.def.ghi-jkl'", "abc.def.ghi-jkl"),
+        (f"invalid api key {KEY}", KEY),
+        ("https://x/v1?key=AIzaSyA-1234567890abcdefghijklmnopq", "AIzaSyA-1234567890abcdefghij"),
+        ('{"api_key": "hunter2hunter2"}', "hunter2hunter2"),
+        ("token ipt_abcdefghijklmnop was refused", "ipt_abcdefghijklmnop"),
+    ):
+        cleaned = redact(text)
+        assert secret not in cleaned and MARK in cleaned, cleaned
+
+
+def test_configured_keys_are_redacted_whatever_their_shape():
+    odd = "plainkey-7f3e9a1c55"
+    Settings(GEMINI_API_KEY=odd)
+    assert odd not in redact(f"gemini refused {odd} (quota)")
+
+
+def test_ordinary_text_is_left_alone():
+    text = "RateLimitError: 429 too many requests; retry after 2 s (model gpt-4o-mini)"
+    assert redact(text) == text
+
+
+def test_prediction_errors_and_log_lines_are_redacted():
+    assert KEY not in PredictionError("auth_error", f"bad key {KEY}").message
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter("%(message)s"))
+    log = logging.getLogger("test.redact")
+    log.addHandler(handler)
+    try:
+        log.error("provider said Bearer %s", KEY, extra={"detail": f"key={KEY}"})
+        try:
+            raise RuntimeError(f"Authorization: Bearer {KEY}")
+        except RuntimeError:
+            log.exception("failed")
+    finally:
+        log.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(lines) == 2 and KEY not in stream.getvalue()
