@@ -180,6 +180,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Upload
+         * @description The file decoded (detected encoding unless one is named) and parsed; nothing is stored.
+         */
+        post: operations["preview_upload_api_datasets_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_id}": {
         parameters: {
             query?: never;
@@ -191,7 +211,11 @@ export interface paths {
         get: operations["get_dataset_api_datasets__dataset_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Dataset
+         * @description Delete an uploaded dataset (its owner, or an admin); 409 while an unfinished task uses it.
+         */
+        delete: operations["delete_dataset_api_datasets__dataset_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -499,6 +523,19 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Body_preview_upload_api_datasets_preview_post */
+        Body_preview_upload_api_datasets_preview_post: {
+            /**
+             * File
+             * @description a CSV file with a header row
+             */
+            file: string;
+            /**
+             * Encoding
+             * @description the file's encoding; detected when not given
+             */
+            encoding?: ("utf-8" | "gb18030" | "cp1252" | "latin-1") | null;
+        };
         /** Body_upload_dataset_api_datasets_post */
         Body_upload_dataset_api_datasets_post: {
             /**
@@ -506,6 +543,11 @@ export interface components {
              * @description a CSV file with a header row
              */
             file: string;
+            /**
+             * Encoding
+             * @description the file's encoding; detected when not given
+             */
+            encoding?: ("utf-8" | "gb18030" | "cp1252" | "latin-1") | null;
         };
         /** ComparedTask */
         ComparedTask: {
@@ -1235,6 +1277,23 @@ export interface components {
             /** Expires In Days */
             expires_in_days?: number | null;
         };
+        /** UploadPreview */
+        UploadPreview: {
+            /** Encoding */
+            encoding: string;
+            /** Rows */
+            rows: number;
+            /** Columns */
+            columns: string[];
+            /** Column Types */
+            column_types: {
+                [key: string]: "numeric" | "text";
+            };
+            /** Preview */
+            preview: {
+                [key: string]: unknown;
+            }[];
+        };
         /** UserCreate */
         UserCreate: {
             /** Username */
@@ -1904,6 +1963,75 @@ export interface operations {
             };
         };
     };
+    preview_upload_api_datasets_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_preview_upload_api_datasets_preview_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_dataset_api_datasets__dataset_id__get: {
         parameters: {
             query?: never;
@@ -1935,6 +2063,71 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_dataset_api_datasets__dataset_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
