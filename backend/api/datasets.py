@@ -67,7 +67,7 @@ async def preview_upload(
 ) -> dict:
     """The file decoded (detected encoding unless one is named) and parsed; nothing is stored."""
     raw = await file.read(settings.max_upload_bytes + 1)
-    return datasets.preview_upload(settings, raw, encoding)
+    return await run_in_threadpool(datasets.preview_upload, settings, raw, encoding)
 
 
 @router.get("", response_model=DatasetPage, dependencies=[CanRead], responses=errors(401))

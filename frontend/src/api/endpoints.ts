@@ -27,6 +27,7 @@ import type {
   StartResponse,
   Task,
   TaskList,
+  UploadPreview,
 } from './types';
 
 export const api = {
@@ -35,10 +36,19 @@ export const api = {
   getDataset: (id: Dataset['dataset_id'], signal?: AbortSignal) =>
     apiFetch<DatasetWithPreview>(`/api/datasets/${encodeURIComponent(String(id))}`, { signal }),
 
-  uploadDataset: (file: File) => {
+  uploadDataset: (file: File, encoding?: string) => {
     const form = new FormData();
     form.append('file', file);
+    if (encoding) form.append('encoding', encoding);
     return apiFetch<Dataset>('/api/datasets', { method: 'POST', body: form });
+  },
+
+  /** The file decoded and parsed by the server, nothing stored: check the header first. */
+  previewUpload: (file: File, encoding?: string) => {
+    const form = new FormData();
+    form.append('file', file);
+    if (encoding) form.append('encoding', encoding);
+    return apiFetch<UploadPreview>('/api/datasets/preview', { method: 'POST', body: form });
   },
 
   listTasks: (params: { limit: number; offset: number; status?: string }, signal?: AbortSignal) => {

@@ -14,6 +14,7 @@ export type ColumnType = Schemas['DatasetOut']['column_types'][string];
 export type Dataset = Schemas['DatasetOut'];
 export type DatasetWithPreview = Schemas['DatasetDetail'];
 export type DatasetList = Schemas['DatasetPage'];
+export type UploadPreview = Schemas['UploadPreview'];
 
 export type Task = Schemas['TaskOut'];
 export type TaskList = Schemas['TaskPage'];

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../../api/endpoints';
-import type { Comparison, Task } from '../../api/types';
+import type { ComparedTask, Comparison, Task } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { canWrite } from '../../auth/roles';
 import { EmptyState, ErrorBanner, Loading } from '../../components/Feedback';
@@ -74,7 +74,8 @@ export default function ComparePage() {
 }
 
 function TaskChooser({ ids, onIds }: { ids: number[]; onIds: (ids: number[]) => void }) {
-  const { data, error } = useAsync((signal) => api.listTasks({ limit: 100, offset: 0 }, signal), []);
+  // Reloaded when the chosen set changes: a baseline just started is named too.
+  const { data, error } = useAsync((signal) => api.listTasks({ limit: 100, offset: 0 }, signal), [ids.join(',')]);
   const [pick, setPick] = useState('');
   const tasks: Task[] = data?.items ?? [];
   const others = tasks.filter((t) => !ids.includes(t.task_id));
@@ -163,77 +164,68 @@ function ComparisonView({ data, ids, onIds }: { data: Comparison; ids: number[];
         <table className="data" aria-label="Runs compared">
           <thead>
             <tr>
-              <th scope="col">Task</th>
-              <th scope="col">Provider</th>
-              <th scope="col">Status</th>
-              {targets.map((t) => (
-                <th key={t} scope="col" className="num">
-                  {t}: MAE round 1 → final
+              <th scope="col">Run</th>
+              {data.tasks.map((task) => (
+                <th key={task.task_id} scope="col" className="num" data-testid={`compare-task-${task.task_id}`}>
+                  <Link to={`/tasks/${task.task_id}`}>{task.task_name}</Link>
+                  <span className="muted small"> #{task.task_id}</span>
+                  <div className="small" style={{ fontWeight: 'normal' }}>
+                    <ProviderLabel provider={task.llm_provider} model={task.llm_model} />
+                    {task.added_as_baseline ? <span className="muted"> (on this test file)</span> : null}
+                  </div>
+                  <StatusBadge status={task.status} />
                 </th>
               ))}
-              {targets.map((t) => (
-                <th key={`${t}-r2`} scope="col" className="num">
-                  {t}: RMSE / R² / 90 % coverage
-                </th>
-              ))}
-              <th scope="col" className="num">
-                Converged
-              </th>
-              <th scope="col" className="num">
-                Calls / tokens / cost
-              </th>
-              <th scope="col" className="num">
-                Time
-              </th>
             </tr>
           </thead>
           <tbody>
-            {data.tasks.map((task) => {
-              const usage = task.usage as { llm_calls?: number; prompt_tokens?: number; completion_tokens?: number; cost_usd?: number | null } | null;
-              const tokens = usage ? (usage.prompt_tokens ?? 0) + (usage.completion_tokens ?? 0) : null;
-              return (
-                <tr key={task.task_id} data-testid={`compare-row-${task.task_id}`}>
-                  <td>
-                    <Link to={`/tasks/${task.task_id}`}>{task.task_name}</Link>
-                    <span className="muted small"> #{task.task_id}</span>
-                    {task.added_as_baseline ? <span className="muted small"> (baseline on this test file)</span> : null}
-                  </td>
-                  <td>
-                    <ProviderLabel provider={task.llm_provider} model={task.llm_model} />
-                  </td>
-                  <td>
-                    <StatusBadge status={task.status} />
-                  </td>
-                  {targets.map((t) => {
-                    const c = targetCells(task, t);
-                    return (
-                      <td key={t} className="num" style={best[t] === task.task_id ? { fontWeight: 700 } : undefined}>
-                        {formatNumber(c.firstMae)} → {formatNumber(c.finalMae)}
-                      </td>
-                    );
-                  })}
-                  {targets.map((t) => {
-                    const c = targetCells(task, t);
-                    return (
-                      <td key={`${t}-r2`} className="num">
-                        {formatNumber(c.finalRmse)} / {formatNumber(c.finalR2)} / {formatPercent(c.coverage)}
-                      </td>
-                    );
-                  })}
-                  <td className="num">
-                    {task.convergence.converged_samples}/{task.convergence.total_samples}
-                  </td>
-                  <td className="num">
-                    {usage ? `${usage.llm_calls ?? 0} / ${tokens} / ${usage.cost_usd == null ? '–' : `$${usage.cost_usd.toFixed(4)}`}` : '–'}
-                  </td>
-                  <td className="num">{formatDuration(task.duration_seconds)}</td>
-                </tr>
-              );
-            })}
+            {targets.map((target) => (
+              <TargetRows key={target} target={target} tasks={data.tasks} best={best[target] ?? null} />
+            ))}
+            <MetricRow label="Converged samples" tasks={data.tasks} cell={(t) => `${t.convergence.converged_samples}/${t.convergence.total_samples}`} />
+            <MetricRow label="Mean convergence round" tasks={data.tasks} cell={(t) => formatNumber(t.convergence.average_convergence_iteration, 2)} />
+            <MetricRow label="LLM calls" tasks={data.tasks} cell={(t) => usageOf(t).calls} />
+            <MetricRow label="Tokens (in + out)" tasks={data.tasks} cell={(t) => usageOf(t).tokens} />
+            <MetricRow label="Cost" tasks={data.tasks} cell={(t) => usageOf(t).cost} />
+            <MetricRow label="Time" tasks={data.tasks} cell={(t) => formatDuration(t.duration_seconds)} />
           </tbody>
         </table>
       </div>
-      <p className="small muted">Bold: the lowest final MAE for that target. Coverage: the share of measured values inside the 90 % interval.</p>
+      <p className="small muted">Bold: the lowest final MAE for that target. Coverage: the share of measured values inside the 90 % interval (– when a run has no intervals).</p>
     </section>
   );
+}
+
+function MetricRow({ label, tasks, cell, bold }: { label: string; tasks: ComparedTask[]; cell: (t: ComparedTask) => string; bold?: number | null }) {
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      {tasks.map((t) => (
+        <td key={t.task_id} className="num" style={bold === t.task_id ? { fontWeight: 700 } : undefined}>
+          {cell(t)}
+        </td>
+      ))}
+    </tr>
+  );
+}
+
+function TargetRows({ target, tasks, best }: { target: string; tasks: ComparedTask[]; best: number | null }) {
+  const c = (t: ComparedTask) => targetCells(t, target);
+  return (
+    <>
+      <MetricRow label={`${target}: MAE round 1 → final`} tasks={tasks} bold={best} cell={(t) => `${formatNumber(c(t).firstMae, 2)} → ${formatNumber(c(t).finalMae, 2)}`} />
+      <MetricRow label={`${target}: RMSE / R² (final)`} tasks={tasks} cell={(t) => `${formatNumber(c(t).finalRmse, 2)} / ${formatNumber(c(t).finalR2, 2)}`} />
+      <MetricRow label={`${target}: 90 % interval coverage`} tasks={tasks} cell={(t) => formatPercent(c(t).coverage)} />
+    </>
+  );
+}
+
+function usageOf(task: ComparedTask): { calls: string; tokens: string; cost: string } {
+  const u = task.usage as { llm_calls?: number; prompt_tokens?: number; completion_tokens?: number; cost_usd?: number | null } | null;
+  if (!u) return { calls: '–', tokens: '–', cost: '–' };
+  return {
+    calls: String(u.llm_calls ?? 0),
+    tokens: String((u.prompt_tokens ?? 0) + (u.completion_tokens ?? 0)),
+    cost: u.cost_usd == null ? '–' : `$${u.cost_usd.toFixed(4)}`,
+  };
 }
