@@ -80,11 +80,13 @@ def _duration(task: Task) -> float | None:
 
 def start_baseline(session: Session, settings: Settings, task: Task, owner_id: int | None) -> Task:
     """The baseline on the same files, targets and columns as `task`, for comparison."""
-    request = StartRequest(
-        task_name=f"baseline for {task.name}"[:255],
-        task_description=f"the kNN baseline on the test set of task {task.id}",
-        llm_provider="baseline",
-        llm_model="baseline",
-        **task.config,
+    request = StartRequest.model_validate(
+        {
+            **task.config,
+            "task_name": f"baseline for {task.name}"[:255],
+            "task_description": f"the kNN baseline on the test set of task {task.id}",
+            "llm_provider": "baseline",
+            "llm_model": "baseline",
+        }
     )
     return tasks.create_task(session, tasks.check_config(settings, request), owner_id=owner_id)
