@@ -11,6 +11,8 @@ GUNICORN_MAX_REQUESTS    recycle a worker after this many requests (default 0 = 
                          worker interrupts the tasks it runs, which then resume elsewhere)
 GUNICORN_ACCESS_LOG      "-" for stdout (default), a file path, or "off"
 GUNICORN_LOG_LEVEL       gunicorn's own log level (default LOG_LEVEL, else info)
+PROMETHEUS_MULTIPROC_DIR where the workers keep their metrics for /metrics (default: a fresh
+                         temporary directory per start; emptied at start either way)
 FORWARDED_ALLOW_IPS      proxies whose X-Forwarded-* headers are trusted (default 127.0.0.1,
                          or * in compose, where only nginx reaches the backend)
 
@@ -19,8 +21,8 @@ Logs (gunicorn's and the access log) are JSON lines on stdout/stderr, like the a
 
 import logging
 import os
-
-from pythonjsonlogger.json import JsonFormatter
+import shutil
+import tempfile
 
 from backend.core.logging import JsonLogFormatter
 
@@ -73,7 +75,8 @@ logconfig_dict = {
     "disable_existing_loggers": False,
     "formatters": {
         "json": {
-            "()": JsonFormatter,
+            # Ours, not the plain one: it redacts credentials from every line.
+            "()": JsonLogFormatter,
             "fmt": _FORMAT,
             "datefmt": _DATEFMT,
             "rename_fields": _RENAME,
@@ -112,6 +115,22 @@ logconfig_dict = {
         },
     },
 }
+
+
+# /metrics adds up every worker's values (prometheus_client's multiprocess mode): the workers,
+# forked after this file runs, inherit the directory. A directory left by an earlier run would
+# add its counts again, so it starts empty.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="metrics-")
+shutil.rmtree(_metrics_dir, ignore_errors=True)
+os.makedirs(_metrics_dir, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
+    # A dead worker's gauges (calls in flight) must not count any more.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def on_exit(server) -> None:  # type: ignore[no-untyped-def]

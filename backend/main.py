@@ -12,17 +12,25 @@ from pathlib import Path
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api import accounts, compare, datasets, health, iterative, results, tasks
 from backend.api.request_guard import RequestGuardMiddleware
+from backend.core import metrics
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
 from backend.core.logging import configure_logging
 from backend.core.request_context import RequestContextMiddleware
 from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.db.migrate import upgrade_to_head
-from backend.db.session import SessionLocal, dispose_engine, init_engine
+from backend.db.session import (
+    SessionLocal,
+    close_read_pool,
+    dispose_engine,
+    init_engine,
+    open_read_pool,
+)
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
 from backend.services import security
 from backend.services.accounts import ensure_first_admin
@@ -38,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = init_engine(settings)
     upgrade_to_head(engine.url.render_as_string(hide_password=False))
     _check_access(settings)
+    await open_read_pool()
     runner = TaskRunner(settings)
     app.state.runner = runner
     await runner.start()
@@ -46,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await runner.stop()
+        await close_read_pool()
         dispose_engine()
 
 
@@ -70,7 +80,7 @@ def _mount_frontend(app: FastAPI, directory: Path) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     def frontend(path: str) -> Response:
-        if path.startswith(("api/", "docs", "openapi.json", "redoc")) or path == "api":
+        if path.startswith(("api/", "docs", "openapi.json", "redoc", "metrics")) or path == "api":
             raise StarletteHTTPException(404, f"no route /{path}")
         candidate = (root / path).resolve()
         if path and candidate.is_relative_to(root) and candidate.is_file():
@@ -84,7 +94,9 @@ def _mount_frontend(app: FastAPI, directory: Path) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the backend itself: no CDN, no internet.
+    app = FastAPIOffline(
+        static_url="/docs/static",
         title="Iterative property prediction",
         version=health.VERSION,
         description="Predict alloy properties with an LLM, round after round, until they converge.",
@@ -104,8 +116,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuardMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
+    app.add_middleware(metrics.MetricsMiddleware)
     for module in (health, accounts, datasets, tasks, iterative, results, compare):
         app.include_router(module.router)
+
+    # For a Prometheus server inside the deployment: not proxied by nginx (compose), so it
+    # needs no login; it holds counts, never data.
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+
     if (settings.FRONTEND_DIR / "index.html").is_file():
         _mount_frontend(app, settings.FRONTEND_DIR)
     return app

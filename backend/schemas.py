@@ -222,10 +222,20 @@ class IterationSummary(BaseModel):
     newly_converged: int
 
 
+class HistoryPage(BaseModel):
+    limit: int
+    offset: int
+    total: int
+
+
 class IterationHistory(BaseModel):
     global_info: GlobalInfo
     samples: dict[str, SampleHistory]
     iteration_summaries: list[IterationSummary]
+    # Pass back as `since` to get only the samples that changed after this answer.
+    cursor: str
+    # Only when a page (limit/offset) was asked for.
+    page: HistoryPage | None = None
 
 
 class Scores(BaseModel):

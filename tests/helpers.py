@@ -1,90 +1,19 @@
-"""Test helpers: a live API process, a client for it, and small CSV tables."""
+"""Test helpers: a client for a live API, and small CSV tables. The launcher itself (API
+process, fake LLM, ports, waiting) lives in devstack/, shared with the benchmarks and scripts."""
 
 import csv
 import io
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-TERMINAL = {"completed", "failed", "cancelled"}
+from devstack.api import ROOT, TERMINAL, start_body
+from devstack.api import ApiProcess as LiveServer
+from devstack.process import free_port, wait_until
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout} s")
-        time.sleep(interval)
-
-
-class LiveServer:
-    """`uvicorn backend.main:app` in a child process; killable, restartable."""
-
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
-        self.env = env
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir / f"api-{self.port}.log"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it while it lives
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def healthy() -> bool:
-            if self.process and self.process.poll() is not None:
-                raise RuntimeError(f"API exited; log:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                return httpx.get(f"{self.base_url}/api/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, timeout, interval=0.1)
-
-    def kill(self) -> None:
-        assert self.process
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-    def log(self) -> str:
-        return self.log_path.read_text()
+__all__ = ["ROOT", "TERMINAL", "LiveServer", "free_port", "start_body", "wait_until"]
 
 
 class ApiClient:
@@ -134,25 +63,6 @@ class ApiClient:
 
     def task_count(self) -> int:
         return self.http.get("/api/tasks", params={"limit": 1}).json()["total"]
-
-
-def start_body(test_path: str, reference_path: str, **config: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "task_name": "test task",
-        "test_file_path": test_path,
-        "reference_file_path": reference_path,
-        "target_properties": ["UTS", "El"],
-        "llm_provider": "openai",
-        "llm_model": "fake-model",
-        "temperature": 0.0,
-        "enable_iteration": True,
-        "max_iterations": 5,
-        "convergence_threshold": 0.01,
-        "early_stop": True,
-        "max_workers": 5,
-    }
-    body.update(config)
-    return body
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from backend.core.config import Settings, get_settings
+from backend.core.config import Settings
 from backend.core.errors import ApiError
 from backend.db.session import get_session
 from backend.schemas import MAX_ID
@@ -16,13 +16,19 @@ from backend.services.audit import Actor
 from backend.services.runner import TaskRunner
 
 
-def get_runner(request: Request) -> TaskRunner:
+# Dependencies without I/O are `async def`: FastAPI runs a plain `def` in a worker thread.
+async def get_runner(request: Request) -> TaskRunner:
     return request.app.state.runner
+
+
+async def app_settings(request: Request) -> Settings:
+    """The settings `create_app` was given: the same object for every route."""
+    return request.app.state.settings
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 RunnerDep = Annotated[TaskRunner, Depends(get_runner)]
 
 
@@ -30,13 +36,14 @@ def _unauthorized(details: str) -> ApiError:
     return ApiError(401, "UNAUTHORIZED", details, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    settings: Settings = request.app.state.settings
     if not settings.auth_required:
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
-    principal = principal_for_bearer(session, settings, token.strip())
+    principal = await principal_for_bearer(settings, token.strip())
     if principal is None:
         raise _unauthorized("the token is invalid, expired or revoked")
     return principal
@@ -46,7 +53,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 def require(role: str) -> Callable[[Principal], Principal]:
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.may(role):
             raise ApiError(
                 403, "FORBIDDEN", f"this needs the {role} role; you are {principal.role}"
@@ -60,7 +67,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_actor(request: Request, principal: PrincipalDep) -> Actor:
+async def current_actor(request: Request, principal: PrincipalDep) -> Actor:
     return Actor(principal, client_ip(request))
 
 

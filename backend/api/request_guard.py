@@ -1,20 +1,23 @@
 """Pure ASGI middleware that decides before a request body is read:
 
-- a write to the API without credentials that could be valid is refused (401), so anonymous
-  clients cannot make the server buffer or parse bodies;
+- a write to the API without valid credentials is refused (401), so anonymous clients cannot
+  make the server buffer or parse bodies (FastAPI reads a body before running dependencies);
 - a body larger than its cap (MAX_JSON_BODY_KB; uploads MAX_UPLOAD_MB) is refused (413), from
   its Content-Length when sent, else as soon as the streamed bytes pass the cap.
 
 The route's own dependency still checks the credentials fully (database, epoch, role).
 """
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.config import Settings
 from backend.core.errors import envelope
+from backend.db.session import SessionLocal
 from backend.services import security
+from backend.services.accounts import principal_for_bearer
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PUBLIC = frozenset({"/api/auth/login", "/api/health"})
@@ -38,7 +41,11 @@ class RequestGuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if self.settings.auth_required and path not in _PUBLIC and not self._credible(headers):
+        if (
+            self.settings.auth_required
+            and path not in _PUBLIC
+            and not await self._credible(headers)
+        ):
             response = envelope(
                 401,
                 "UNAUTHORIZED",
@@ -59,16 +66,21 @@ class RequestGuardMiddleware:
             return self.settings.max_upload_bytes + _MULTIPART_SLACK
         return self.settings.max_json_body_bytes
 
-    def _credible(self, headers: Headers) -> bool:
-        """A bearer that may be valid: an API token's shape, or a session we signed (cheap, no
-        database; the dependency looks the token up)."""
+    async def _credible(self, headers: Headers) -> bool:
+        """A bearer that may be valid: a session we signed and that has not expired (no
+        database), or an API token that exists, unrevoked, for an active user (one indexed
+        lookup, writes only). The route's dependency still checks epoch and role."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return False
         if token.startswith(security.API_TOKEN_PREFIX):
-            return len(token) < 100
+            return len(token) < 100 and await run_in_threadpool(self._known_token, token)
         return security.session_claims(self.settings, token) is not None
+
+    def _known_token(self, token: str) -> bool:
+        with SessionLocal() as session:
+            return principal_for_bearer(session, self.settings, token) is not None
 
 
 def _too_large(limit: int):  # type: ignore[no-untyped-def]

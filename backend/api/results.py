@@ -1,28 +1,48 @@
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import ORJSONResponse, Response
+from fastapi import APIRouter, Query, Response
 
-from backend.api.deps import CanRead, PathId, SessionDep
+from backend.api.deps import CanRead, PathId, SessionDep, SettingsDep
 from backend.api.responses import errors
-from backend.schemas import Accuracy, IterationHistory, RoundDetail
+from backend.schemas import MAX_ID, Accuracy, IterationHistory, RoundDetail
 from backend.services import export, history, rounds, statistics, tasks
+from backend.services.task_views import to_json
 
 router = APIRouter(prefix="/api/results", tags=["results"], dependencies=[CanRead])
 
 
-@router.get("/{result_id}/iterations", response_model=IterationHistory, responses=errors(401, 404))
+@router.get(
+    "/{result_id}/iterations", response_model=IterationHistory, responses=errors(400, 401, 404)
+)
 def iterations(
     result_id: PathId,
     session: SessionDep,
+    settings: SettingsDep,
     sample_index: Annotated[
         int | None, Query(description="one sample; 404 if out of range")
     ] = None,
-):
-    """Per-sample history; `result_id` is the task id. Partial while the task runs."""
-    document = history.iteration_history(session, tasks.get_task(session, result_id), sample_index)
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=100_000, description="a page of samples, in sample order (with offset)"),
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    since: Annotated[
+        datetime | None,
+        Query(description="only samples with a round or error stored since this `cursor`"),
+    ] = None,
+) -> Response:
+    """Per-sample history; `result_id` is the task id. Partial while the task runs. Without a
+    page, the whole history of a task of at most HISTORY_MAX_UNPAGED_SAMPLES samples."""
+    if limit is not None:
+        limit = min(limit, settings.HISTORY_MAX_UNPAGED_SAMPLES)
+    selection = history.Selection(sample_index, limit, offset, since)
+    task = tasks.get_task(session, result_id)
+    document = history.iteration_history(
+        session, task, selection, settings.HISTORY_MAX_UNPAGED_SAMPLES
+    )
     # Large documents (thousands of samples): skip re-validation, serialise directly.
-    return ORJSONResponse(document)
+    return Response(to_json(document), media_type="application/json")
 
 
 @router.get("/{result_id}/accuracy", response_model=Accuracy, responses=errors(401, 404))

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from backend.api.deps import (
     ActorDep,
@@ -14,32 +14,26 @@ from backend.api.deps import (
 from backend.api.responses import errors
 from backend.schemas import MAX_ID, TaskOut, TaskPage, TaskStatus
 from backend.services import audit, tasks
-from backend.services.task_views import view_task
+from backend.services.task_views import page_json, task_json, view_task
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
 @router.get("", response_model=TaskPage, dependencies=[CanRead], responses=errors(400, 401))
-def list_tasks(
-    session: SessionDep,
+async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     status: TaskStatus | None = None,
-) -> dict:
-    items, total = tasks.list_tasks(session, limit, offset, status)
-    return {
-        "items": items,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+) -> Response:
+    return Response(await page_json(limit, offset, status), media_type="application/json")
 
 
 @router.get(
     "/{task_id}", response_model=TaskOut, dependencies=[CanRead], responses=errors(401, 404)
 )
-def get_task(task_id: PathId, session: SessionDep) -> dict:
-    return view_task(session, task_id)
+async def get_task(task_id: PathId) -> Response:
+    # The most frequent request of all (every dashboard polls it): see task_views.
+    return Response(await task_json(task_id), media_type="application/json")
 
 
 @router.post(

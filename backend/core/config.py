@@ -58,6 +58,8 @@ class Settings(BaseSettings):
 
     # Caps on what one request may make the service hold or do.
     MAX_TASK_SAMPLES: int = Field(100_000, ge=1)
+    # The iteration history of a larger task is served in pages (limit/offset) of at most this.
+    HISTORY_MAX_UNPAGED_SAMPLES: int = Field(2000, ge=1)
     # JSON request bodies (uploads are capped by MAX_UPLOAD_MB).
     MAX_JSON_BODY_KB: int = Field(1024, ge=1)
 

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import OperationalError as DriverOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -104,6 +105,13 @@ def install_error_handlers(app: FastAPI, bounds: dict[str, tuple]) -> None:
             logger.warning("database unavailable on %s: %s", request.url.path, type(exc.orig))
             return envelope(503, "DATABASE_UNAVAILABLE", "the database is not answering; retry")
         return await _unexpected(request, exc)
+
+    # The same from the async read pool, which uses psycopg without SQLAlchemy (a pool timeout
+    # is one too).
+    @app.exception_handler(DriverOperationalError)
+    async def _driver(request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("database unavailable on %s: %s", request.url.path, type(exc))
+        return envelope(503, "DATABASE_UNAVAILABLE", "the database is not answering; retry")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

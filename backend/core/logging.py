@@ -2,6 +2,8 @@
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -10,6 +12,18 @@ from pythonjsonlogger.json import JsonFormatter
 from backend.core.redact import redact
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Fields every log line of the current context carries as its own keys (e.g. task_id and
+# sample_index while a sample runs), so a retry logged deep in the LLM client names its sample.
+log_fields_var: ContextVar[dict[str, object]] = ContextVar("log_fields", default={})  # noqa: B039
+
+
+@contextmanager
+def log_context(**fields: object) -> Iterator[None]:
+    token = log_fields_var.set({**log_fields_var.get(), **fields})
+    try:
+        yield
+    finally:
+        log_fields_var.reset(token)
 
 
 class JsonLogFormatter(JsonFormatter):
@@ -32,6 +46,9 @@ class JsonLogFormatter(JsonFormatter):
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        for key, value in log_fields_var.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
         return True
 
 

@@ -1,9 +1,12 @@
-"""Engine and sessions. One engine per process, created at start-up by `init_engine`."""
+"""Engine and sessions. One engine per process, created at start-up by `init_engine`; and, for
+the hot read paths (who is asking, a task's status, its history), an async psycopg pool: those
+reads are one prepared statement each, awaited on the event loop without a thread hop or ORM."""
 
 from collections.abc import Iterator
 
 import orjson
 from psycopg.types.json import set_json_loads
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,6 +17,7 @@ from backend.db.embedded import ensure_server
 set_json_loads(orjson.loads)
 
 _engine: Engine | None = None
+_read_pool: AsyncConnectionPool | None = None
 SessionLocal = sessionmaker(expire_on_commit=False)
 
 
@@ -64,3 +68,35 @@ def dispose_engine() -> None:
 def get_session() -> Iterator[Session]:
     with SessionLocal() as session:
         yield session
+
+
+async def open_read_pool(size: int = 10) -> AsyncConnectionPool:
+    """The async pool on the engine's database (call after `init_engine`). Autocommit: every
+    read is a single statement, so it sees one snapshot without holding a transaction open."""
+    global _read_pool
+    if _read_pool is None:
+        url = get_engine().url.set(drivername="postgresql")
+        pool = AsyncConnectionPool(
+            url.render_as_string(hide_password=False),
+            min_size=1,
+            max_size=size,
+            kwargs={"autocommit": True},
+            timeout=10,
+            open=False,
+        )
+        await pool.open(wait=True)
+        _read_pool = pool
+    return _read_pool
+
+
+def read_pool() -> AsyncConnectionPool:
+    if _read_pool is None:
+        raise RuntimeError("read pool not open")
+    return _read_pool
+
+
+async def close_read_pool() -> None:
+    global _read_pool
+    if _read_pool is not None:
+        await _read_pool.close()
+        _read_pool = None

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from psycopg import AsyncCursor
+from psycopg.rows import namedtuple_row
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.core.errors import ApiError, invalid_config, not_found
 from backend.db.models import ROLES, ApiToken, User
+from backend.db.session import read_pool
 from backend.services import security
 
 ROLE_RANK = {"viewer": 0, "member": 1, "admin": 2}
@@ -149,37 +152,45 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user if ok and user and user.active else None
 
 
-def principal_for_bearer(session: Session, settings: Settings, token: str) -> Principal | None:
-    if token.startswith(security.API_TOKEN_PREFIX):
-        return _principal_for_api_token(session, token)
-    claims = security.session_claims(settings, token)
-    user = session.get(User, claims[0]) if claims else None
+# Who is asking is checked on every request: two prepared statements on the async read pool
+# (no ORM, no thread hop) rather than ORM loads in a worker thread.
+_TOKEN_OWNER = """
+SELECT t.id AS token_id, t.revoked_at, t.expires_at, t.last_used_at,
+       u.id AS user_id, u.username, u.role, u.active
+FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = %s
+"""
+_TOKEN_USED = "UPDATE api_tokens SET last_used_at = %s WHERE id = %s"
+_SESSION_USER = "SELECT id, username, role, active, session_epoch FROM users WHERE id = %s"
+
+
+async def principal_for_bearer(settings: Settings, token: str) -> Principal | None:
+    async with read_pool().connection() as connection:
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        if token.startswith(security.API_TOKEN_PREFIX):
+            return await _principal_for_api_token(cursor, token)
+        claims = security.session_claims(settings, token)
+        if claims is None:
+            return None
+        user = await (await cursor.execute(_SESSION_USER, (claims[0],))).fetchone()
     if user is None or not user.active or claims[1] != user.session_epoch:
         return None
     return Principal(user.id, user.username, user.role, "session")
 
 
-def _principal_for_api_token(session: Session, token: str) -> Principal | None:
+async def _principal_for_api_token(cursor: AsyncCursor[Any], token: str) -> Principal | None:
     now = datetime.now(UTC)
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == security.token_digest(token))
-    ).first()
+    row = await (await cursor.execute(_TOKEN_OWNER, (security.token_digest(token),))).fetchone()
     if row is None:
         return None
-    api_token, user = row
-    if api_token.revoked_at or (api_token.expires_at and api_token.expires_at <= now):
+    if row.revoked_at or (row.expires_at and row.expires_at <= now):
         return None
-    if not user.active:
+    if not row.active:
         return None
     # Note the use at most once a minute: not a write per request.
-    if not api_token.last_used_at or now - api_token.last_used_at > timedelta(minutes=1):
-        session.execute(
-            update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
-        )
-        session.commit()
-    return Principal(user.id, user.username, user.role, "token")
+    if not row.last_used_at or now - row.last_used_at > timedelta(minutes=1):
+        await cursor.execute(_TOKEN_USED, (now, row.token_id))
+    return Principal(row.user_id, row.username, row.role, "token")
 
 
 def create_token(
@@ -220,7 +231,11 @@ def ensure_first_admin(session: Session, settings: Settings) -> str | None:
     """Create ADMIN_USERNAME from the environment when no account exists yet."""
     if not (settings.ADMIN_USERNAME and settings.ADMIN_PASSWORD):
         return None
+    # Every worker of every container runs this at start: one at a time (the lock ends with the
+    # transaction), so the later ones see the account and leave it alone.
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ensure_first_admin'))"))
     if session.scalar(select(User.id).limit(1)) is not None:
+        session.rollback()
         return None
     create_user(
         session, settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value(), "admin"

@@ -10,7 +10,7 @@ from backend.core.errors import invalid_config
 from backend.db.models import Task
 from backend.schemas import StartRequest
 from backend.services import statistics, tasks
-from backend.services.task_views import load_views
+from backend.services.task_views import view_task
 
 MIN_TASKS, MAX_TASKS = 2, 10
 
@@ -49,8 +49,7 @@ def compare(session: Session, ids: list[int]) -> dict[str, Any]:
             if baseline is not None:
                 added.append(baseline)
     rows = chosen + added
-    query = select(Task).where(Task.id.in_([t.id for t in rows]))
-    views = {v["task_id"]: v for v in load_views(session, query)}
+    views = {t.id: view_task(session, t.id) for t in rows}
     return {
         "tasks": [
             {

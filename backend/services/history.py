@@ -1,21 +1,84 @@
-"""The iteration-history document of API.md, assembled on read from prediction rows."""
+"""The iteration-history document of API.md, assembled on read from prediction rows.
 
-from collections import defaultdict
-from datetime import datetime
+PostgreSQL does the gathering: one row per sample with its rounds and errors already aggregated
+as JSON arrays (parsed by orjson), and the per-round summaries as aggregates, so a page of
+samples costs one pass in Python (the convergence rule lives in Python, in one place).
+
+Pages (`limit`/`offset` over samples, in sample order) keep large tasks cheap; the live view
+asks only for what changed with `since`, the `cursor` of its previous answer."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
 
-from backend.core.errors import not_found
-from backend.db.models import Failure, Prediction, Sample, Task
+from backend.core.errors import ApiError, not_found
+from backend.db.models import Task
 from backend.schemas import MAX_ID
 from backend.services.intervals import intervals_for
-from backend.workflow.convergence import (
-    is_converged,
-    relative_changes,
-    target_converged_at,
+from backend.workflow.convergence import is_converged, relative_changes, target_converged_at
+
+# A round is stored in a short transaction that may commit a moment after a reader's snapshot:
+# `since` looks back this far before the cursor, so such a row is sent (again) rather than missed.
+SINCE_OVERLAP = timedelta(seconds=10)
+
+_SAMPLES = """
+SELECT s.sample_index, s.sample_id, s.composition, s.status, s.converged_at_iteration,
+       coalesce(p.rounds, '[]') AS rounds, coalesce(f.errors, '[]') AS errors
+FROM samples s
+LEFT JOIN LATERAL (
+    SELECT json_agg(p."values" ORDER BY p.iteration) AS rounds
+    FROM predictions p WHERE p.task_id = s.task_id AND p.sample_index = s.sample_index
+) p ON TRUE
+LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_object('iteration', f.iteration, 'error_type', f.error_type,
+                                      'message', f.message, 'attempts', f.attempts)
+                    ORDER BY f.id) AS errors
+    FROM failures f WHERE f.task_id = s.task_id AND f.sample_index = s.sample_index
+) f ON TRUE
+WHERE s.task_id = %(task)s {where}
+ORDER BY s.sample_index
+{page}
+"""
+# Samples with a round or a failure stored at or after %(since)s.
+_CHANGED = """
+AND s.sample_index IN (
+    SELECT sample_index FROM predictions WHERE task_id = %(task)s AND created_at >= %(since)s
+    UNION
+    SELECT sample_index FROM failures WHERE task_id = %(task)s AND created_at >= %(since)s
 )
+"""
+_ROUNDS = """
+SELECT iteration, max(created_at) AS landed, count(*) AS processed
+FROM predictions WHERE task_id = %(task)s {only} GROUP BY iteration
+"""
+_FAILED = "SELECT iteration, count(*) FROM failures WHERE task_id = %(task)s {only} GROUP BY 1"
+_CONVERGED = """
+SELECT converged_at_iteration, count(*) FROM samples
+WHERE task_id = %(task)s AND converged_at_iteration IS NOT NULL {only} GROUP BY 1
+"""
+_COUNTS = """
+SELECT count(*) AS total,
+       count(*) FILTER (WHERE status = 'converged') AS converged,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       (SELECT max(iteration) FROM predictions WHERE task_id = %(task)s) AS total_iterations,
+       EXISTS (SELECT FROM predictions WHERE task_id = %(task)s)
+       OR EXISTS (SELECT FROM failures WHERE task_id = %(task)s) AS has_results,
+       now() AS now
+FROM samples WHERE task_id = %(task)s
+"""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which samples an answer holds: one, a page, the changed ones, or all."""
+
+    sample_index: int | None = None
+    limit: int | None = None
+    offset: int = 0
+    since: datetime | None = None
 
 
 def _sample_status(sample: Any) -> str:
@@ -24,14 +87,10 @@ def _sample_status(sample: Any) -> str:
     return "converged" if sample.converged_at_iteration is not None else "not_converged"
 
 
-def _sample_document(
-    task: Task,
-    sample: Any,
-    rounds: list[dict[str, float]],
-    errors: list[dict[str, Any]],
-) -> dict[str, Any]:
+def _sample_document(task: Task, sample: Any) -> dict[str, Any]:
     threshold = task.convergence_threshold
     converged_at = sample.converged_at_iteration
+    rounds: list[dict[str, float]] = sample.rounds
     targets = {}
     for target in task.target_properties:
         values = [r[target] for r in rounds]
@@ -52,153 +111,99 @@ def _sample_document(
         "targets": targets,
         "final_predictions": dict(rounds[-1]) if rounds else {},
         "intervals": intervals_for(task.calibration, rounds[-1] if rounds else {}),
-        "failed_iterations": sorted({e["iteration"] for e in errors}),
-        "errors": errors,
+        "failed_iterations": sorted({e["iteration"] for e in sample.errors}),
+        "errors": sample.errors,
     }
 
 
-def _load(session: Session, task_id: int, sample_index: int | None) -> tuple[list, list, list]:
-    def only(query: Any, model: Any) -> Any:
-        query = query.where(model.task_id == task_id)
-        return query if sample_index is None else query.where(model.sample_index == sample_index)
-
-    samples = session.execute(
-        only(
-            select(
-                Sample.sample_index,
-                Sample.sample_id,
-                Sample.composition,
-                Sample.status,
-                Sample.converged_at_iteration,
-            ),
-            Sample,
-        ).order_by(Sample.sample_index)
-    ).all()
-    predictions = session.execute(
-        only(
-            select(
-                Prediction.sample_index,
-                Prediction.iteration,
-                Prediction.values,
-                Prediction.created_at,
-            ),
-            Prediction,
-        ).order_by(Prediction.sample_index, Prediction.iteration)
-    ).all()
-    failures = session.execute(
-        only(
-            select(
-                Failure.sample_index,
-                Failure.iteration,
-                Failure.error_type,
-                Failure.message,
-                Failure.attempts,
-            ),
-            Failure,
-        ).order_by(Failure.id)
-    ).all()
-    return samples, predictions, failures
-
-
-def _summaries(task: Task, samples: list, predictions: list, failures: list) -> list[dict]:
+def _summaries(cursor: Any, task: Task, params: dict[str, Any], only: str) -> list[dict]:
     """Per round: when its last prediction landed, how long since the previous round's last."""
-    landed: dict[int, list[datetime]] = defaultdict(list)
-    for p in predictions:
-        landed[p.iteration].append(p.created_at)
-    failed = defaultdict(int)
-    for f in failures:
-        failed[f.iteration] += 1
-    converged = defaultdict(int)
-    for s in samples:
-        if s.converged_at_iteration:
-            converged[s.converged_at_iteration] += 1
+    landed = {r.iteration: r for r in cursor.execute(_ROUNDS.format(only=only), params).fetchall()}
+    failed = dict(cursor.execute(_FAILED.format(only=only), params).fetchall())
+    converged = dict(cursor.execute(_CONVERGED.format(only=only), params).fetchall())
     previous_end = task.started_at or task.created_at
     out = []
     for n in sorted(set(landed) | set(failed)):
-        end = max(landed[n]) if landed.get(n) else None
+        end = landed[n].landed if n in landed else None
         duration = (end - previous_end).total_seconds() if end and previous_end else None
         out.append(
             {
                 "iteration": n,
                 "timestamp": end,
                 "duration_seconds": max(duration, 0.0) if duration is not None else None,
-                "processed_samples": len(landed.get(n, ())),
-                "failed_samples": failed[n],
-                "newly_converged": converged[n],
+                "processed_samples": landed[n].processed if n in landed else 0,
+                "failed_samples": failed.get(n, 0),
+                "newly_converged": converged.get(n, 0),
             }
         )
         previous_end = end or previous_end
     return out
 
 
-def iteration_history(session: Session, task: Task, sample_index: int | None) -> dict[str, Any]:
+def iteration_history(
+    session: Session, task: Task, selection: Selection, max_unpaged: int
+) -> dict[str, Any]:
+    """The document for `selection`; with a page it carries `page`, always a `cursor` (pass it
+    back as `since` to get only the samples that changed after this answer)."""
+    one = selection.sample_index
     # (A retried task keeps the original indices, so only the database's range is checked here.)
-    if sample_index is not None and not 0 <= sample_index <= MAX_ID:
-        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {sample_index}")
-    samples, predictions, failures = _load(session, task.id, sample_index)
-    if sample_index is not None and not samples:
-        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {sample_index}")
-    if not predictions and not failures and not _has_results(session, task.id):
+    if one is not None and not 0 <= one <= MAX_ID:
+        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {one}")
+    cursor = session.connection().connection.driver_connection.cursor(row_factory=namedtuple_row)
+    params: dict[str, Any] = {"task": task.id, "one": one}
+    counts = cursor.execute(_COUNTS, params).fetchone()
+    paged = selection.limit is not None
+    if one is None and not paged and selection.since is None and counts.total > max_unpaged:
+        raise ApiError(
+            400,
+            "PAGE_REQUIRED",
+            f"task {task.id} has {counts.total} samples: ask for a page "
+            f"(limit ≤ {max_unpaged} and offset), or for one sample_index",
+        )
+    where, page = "", ""
+    if one is not None:
+        where = "AND s.sample_index = %(one)s"
+    elif selection.since is not None:
+        where = _CHANGED
+        params["since"] = selection.since - SINCE_OVERLAP
+    if paged:
+        page = "LIMIT %(limit)s OFFSET %(offset)s"
+        params |= {"limit": selection.limit, "offset": selection.offset}
+    samples = cursor.execute(_SAMPLES.format(where=where, page=page), params).fetchall()
+    if one is not None and not samples:
+        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {one}")
+    if not counts.has_results:
         raise not_found("ITERATION_HISTORY_NOT_FOUND", f"task {task.id} has no prediction yet")
-    rounds: dict[int, list[dict[str, float]]] = defaultdict(list)
-    for p in predictions:
-        rounds[p.sample_index].append(p.values)
-    errors: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for f in failures:
-        errors[f.sample_index].append(
-            {
-                "iteration": f.iteration,
-                "error_type": f.error_type,
-                "message": f.message,
-                "attempts": f.attempts,
-            }
-        )
-    documents = {
-        f"sample_{s.sample_index}": _sample_document(
-            task, s, rounds[s.sample_index], errors[s.sample_index]
-        )
-        for s in samples
+    only = "AND sample_index = %(one)s" if one is not None else ""
+    document: dict[str, Any] = {
+        "global_info": _global_info(task, counts),
+        "samples": {f"sample_{s.sample_index}": _sample_document(task, s) for s in samples},
+        "iteration_summaries": _summaries(cursor, task, params, only),
+        "cursor": counts.now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }
-    return {
-        "global_info": _global_info(session, task),
-        "samples": documents,
-        "iteration_summaries": _summaries(task, samples, predictions, failures),
-    }
+    if paged:
+        document["page"] = {
+            "limit": selection.limit,
+            "offset": selection.offset,
+            "total": counts.total,
+        }
+    return document
 
 
-def _has_results(session: Session, task_id: int) -> bool:
-    """Any stored round or failure (a task whose samples all failed still has a history)."""
-    for model in (Prediction, Failure):
-        if session.scalar(select(model.id).where(model.task_id == task_id).limit(1)):
-            return True
-    return False
-
-
-def _global_info(session: Session, task: Task) -> dict[str, Any]:
-    counts = dict(
-        session.execute(
-            select(Sample.status, func.count())
-            .where(Sample.task_id == task.id)
-            .group_by(Sample.status)
-        ).all()
-    )
-    total_iterations = (
-        session.scalar(select(func.max(Prediction.iteration)).where(Prediction.task_id == task.id))
-        or 0
-    )
+def _global_info(task: Task, counts: Any) -> dict[str, Any]:
     end = task.completed_at
     duration = (end - task.created_at).total_seconds() if end else None
     reason = task.early_stop_reason
     return {
         "task_id": task.id,
-        "total_iterations": total_iterations,
+        "total_iterations": counts.total_iterations or 0,
         "max_iterations": task.max_iterations,
         "convergence_threshold": task.convergence_threshold,
         "early_stopped": reason in ("all_samples_converged", "cancelled"),
         "early_stop_reason": reason,
         "total_samples": task.total_samples,
-        "converged_samples": counts.get("converged", 0),
-        "failed_samples": counts.get("failed", 0),
+        "converged_samples": counts.converged,
+        "failed_samples": counts.failed,
         "created_at": task.created_at,
         "completed_at": end,
         "total_duration_seconds": duration,

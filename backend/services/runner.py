@@ -14,6 +14,7 @@ from sqlalchemy import Connection, create_engine, pool, select, text
 
 from backend.core.config import Settings
 from backend.core.errors import ApiError
+from backend.core.logging import log_context
 from backend.db.models import ACTIVE_TASK_STATUSES, Task
 from backend.db.session import SessionLocal, get_engine
 from backend.services import task_store
@@ -187,7 +188,8 @@ class TaskRunner:
                 "outcome": None,
             }
             try:
-                await graph.ainvoke(state, {"recursion_limit": recursion_limit(rules)})
+                with log_context(task_id=task.id, sample_index=point.sample_index):
+                    await graph.ainvoke(state, {"recursion_limit": recursion_limit(rules)})
             except TaskAuthError as exc:
                 auth_errors.append(str(exc))
 

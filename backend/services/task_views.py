@@ -1,106 +1,132 @@
-"""The task object of API.md (`GET /api/tasks/{id}`), with counters derived from sample rows."""
+"""The task object of API.md (`GET /api/tasks/{id}`, `GET /api/tasks`), with counters derived
+from sample rows.
 
-from dataclasses import dataclass
+The status endpoint is polled by every open dashboard and script, so it is one prepared
+statement (the task row and its sample counters, a LATERAL aggregate) on the async read pool,
+turned into JSON by orjson: no ORM objects, no thread hop, no re-validation of our own output.
+Writers that answer with a task (cancel) use the same statement through their session."""
+
 from typing import Any
 
-from sqlalchemy import Select, func, select, true
+import orjson
+from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
 
 from backend.core.errors import not_found
-from backend.db.models import ACTIVE_SAMPLE_STATUSES, Sample, Task
+from backend.db.models import ACTIVE_SAMPLE_STATUSES
+from backend.db.session import read_pool
 from backend.workflow.predictors import BASELINE_LABEL
 
 TERMINAL = ("completed", "failed", "cancelled")
 
-
-@dataclass
-class SampleCounts:
-    total: int = 0
-    converged: int = 0
-    failed: int = 0
-    active: int = 0
-    finished_rounds_sum: int = 0  # rounds done by samples still iterating
-    active_min_rounds: int | None = None
-    max_rounds: int = 0
-
-
-def _counts() -> Any:
-    """Each task's sample counters, as a LATERAL subquery: one round trip for a page of tasks."""
-    active = Sample.status.in_(ACTIVE_SAMPLE_STATUSES)
-    return (
-        select(
-            func.count().label("total"),
-            func.count().filter(Sample.status == "converged").label("converged"),
-            func.count().filter(Sample.status == "failed").label("failed"),
-            func.count().filter(active).label("active"),
-            func.coalesce(func.sum(Sample.iterations_done).filter(active), 0).label(
-                "finished_rounds_sum"
-            ),
-            func.min(Sample.iterations_done).filter(active).label("active_min_rounds"),
-            func.coalesce(func.max(Sample.iterations_done), 0).label("max_rounds"),
-        )
-        .where(Sample.task_id == Task.id)
-        .lateral("counts")
-    )
+_ACTIVE = "(" + ", ".join(f"'{status}'" for status in ACTIVE_SAMPLE_STATUSES) + ")"
+_SELECT = f"""
+SELECT t.id, t.name, t.description, t.status, t.llm_provider, t.llm_model, t.target_properties,
+       t.max_iterations, t.convergence_threshold, t.early_stop, t.max_workers, t.temperature,
+       t.total_samples, t.continue_from_task_id, t.early_stop_reason, t.error,
+       t.created_at, t.updated_at, t.started_at, t.completed_at,
+       c.total, c.converged, c.failed, c.active, c.finished_rounds_sum, c.active_min_rounds,
+       c.max_rounds
+FROM tasks t CROSS JOIN LATERAL (
+    SELECT count(*) AS total,
+           count(*) FILTER (WHERE s.status = 'converged') AS converged,
+           count(*) FILTER (WHERE s.status = 'failed') AS failed,
+           count(*) FILTER (WHERE s.status IN {_ACTIVE}) AS active,
+           -- rounds done by samples still iterating
+           coalesce(sum(s.iterations_done) FILTER (WHERE s.status IN {_ACTIVE}), 0)
+               AS finished_rounds_sum,
+           min(s.iterations_done) FILTER (WHERE s.status IN {_ACTIVE}) AS active_min_rounds,
+           coalesce(max(s.iterations_done), 0) AS max_rounds
+    FROM samples s WHERE s.task_id = t.id
+) c
+"""
+_ONE = _SELECT + "WHERE t.id = %s"
+_ORDER = " ORDER BY t.created_at DESC, t.id DESC LIMIT %s OFFSET %s"
+_PAGE = _SELECT + "WHERE TRUE" + _ORDER
+_PAGE_BY_STATUS = _SELECT + "WHERE t.status = %s" + _ORDER
+_COUNT = "SELECT count(*) FROM tasks"
+_COUNT_BY_STATUS = _COUNT + " WHERE status = %s"
 
 
-def load_views(session: Session, query: Select[tuple[Task]]) -> list[dict[str, Any]]:
-    """`query` selects tasks (filtered, ordered, paged); the answer is their API objects."""
-    counts = _counts()
-    rows = session.execute(query.join(counts, true()).add_columns(*counts.c)).all()
-    return [task_view(row[0], SampleCounts(*row[1:])) for row in rows]
+def provider_label(provider: str, model: str) -> str:
+    return BASELINE_LABEL if provider == "baseline" else f"{provider}/{model}"
 
 
-def provider_label(task: Task) -> str:
-    return (
-        BASELINE_LABEL
-        if task.llm_provider == "baseline"
-        else f"{task.llm_provider}/{task.llm_model}"
-    )
-
-
-def task_view(task: Task, counts: SampleCounts) -> dict[str, Any]:
-    if task.status in TERMINAL:
+def task_view(row: Any) -> dict[str, Any]:
+    """The API object of one row of `_SELECT` (any row with those attribute names)."""
+    if row.status in TERMINAL:
         progress = 1.0
-        current = counts.max_rounds
+        current = row.max_rounds
     else:
-        done = counts.total - counts.active
-        partial = counts.finished_rounds_sum / task.max_iterations
-        progress = min((done + partial) / counts.total, 1.0) if counts.total else 0.0
-        current = counts.active_min_rounds if counts.active else counts.max_rounds
+        done = row.total - row.active
+        partial = row.finished_rounds_sum / row.max_iterations
+        progress = min((done + partial) / row.total, 1.0) if row.total else 0.0
+        current = row.active_min_rounds if row.active else row.max_rounds
     return {
-        "task_id": task.id,
-        "task_name": task.name,
-        "task_description": task.description,
-        "status": task.status,
+        "task_id": row.id,
+        "task_name": row.name,
+        "task_description": row.description,
+        "status": row.status,
         "enable_iteration": True,
-        "llm_provider": task.llm_provider,
-        "llm_model": task.llm_model,
-        "is_baseline": task.llm_provider == "baseline",
-        "provider_label": provider_label(task),
-        "target_properties": task.target_properties,
-        "max_iterations": task.max_iterations,
-        "convergence_threshold": task.convergence_threshold,
-        "early_stop": task.early_stop,
-        "max_workers": task.max_workers,
-        "temperature": task.temperature,
+        "llm_provider": row.llm_provider,
+        "llm_model": row.llm_model,
+        "is_baseline": row.llm_provider == "baseline",
+        "provider_label": provider_label(row.llm_provider, row.llm_model),
+        "target_properties": row.target_properties,
+        "max_iterations": row.max_iterations,
+        "convergence_threshold": row.convergence_threshold,
+        "early_stop": row.early_stop,
+        "max_workers": row.max_workers,
+        "temperature": row.temperature,
         "current_iteration": current or 0,
         "progress": round(progress, 4),
-        "converged_samples": counts.converged,
-        "total_samples": task.total_samples,
-        "failed_samples": counts.failed,
-        "continue_from_task_id": task.continue_from_task_id,
-        "early_stop_reason": task.early_stop_reason,
-        "created_at": task.created_at,
-        "updated_at": task.updated_at,
-        "started_at": task.started_at,
-        "completed_at": task.completed_at,
-        "error": task.error,
+        "converged_samples": row.converged,
+        "total_samples": row.total_samples,
+        "failed_samples": row.failed,
+        "continue_from_task_id": row.continue_from_task_id,
+        "early_stop_reason": row.early_stop_reason,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "started_at": row.started_at,
+        "completed_at": row.completed_at,
+        "error": row.error,
     }
 
 
-def view_task(session: Session, task_id: int) -> dict[str, Any]:
-    views = load_views(session, select(Task).where(Task.id == task_id))
-    if not views:
+def to_json(document: Any) -> bytes:
+    """JSON as the API writes it (UTC datetimes end in Z, as pydantic writes them)."""
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
+
+
+async def task_json(task_id: int) -> bytes:
+    """`GET /api/tasks/{id}`: the task object as JSON bytes; 404 if there is no such task."""
+    async with read_pool().connection() as connection:
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        row = await (await cursor.execute(_ONE, (task_id,))).fetchone()
+    if row is None:
         raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
-    return views[0]
+    return to_json(task_view(row))
+
+
+async def page_json(limit: int, offset: int, status: str | None) -> bytes:
+    """`GET /api/tasks`: newest first, optionally one status; `{items, total, limit, offset}`."""
+    async with read_pool().connection() as connection:
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        if status:
+            await cursor.execute(_PAGE_BY_STATUS, (status, limit, offset))
+        else:
+            await cursor.execute(_PAGE, (limit, offset))
+        items = [task_view(row) for row in await cursor.fetchall()]
+        count = await connection.execute(
+            _COUNT_BY_STATUS if status else _COUNT, (status,) if status else ()
+        )
+        (total,) = await count.fetchone() or (0,)
+    return to_json({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+def view_task(session: Session, task_id: int) -> dict[str, Any]:
+    """The task object inside a writer's transaction (it sees the writer's own changes)."""
+    row = session.connection().exec_driver_sql(_ONE, (task_id,)).first()
+    if row is None:
+        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+    return task_view(row)

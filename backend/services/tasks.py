@@ -16,7 +16,6 @@ from backend.db.models import ACTIVE_TASK_STATUSES, Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
 from backend.services import csv_files, intervals
 from backend.services.paths import resolve_data_path
-from backend.services.task_views import load_views
 from backend.workflow.llm import PROVIDERS, missing_credentials
 from backend.workflow.prompts import render_prompt
 from backend.workflow.task_data import TaskData, TaskDataError, find_id_column, prepare
@@ -181,18 +180,6 @@ def get_task(session: Session, task_id: int) -> Task:
     if task is None:
         raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
     return task
-
-
-def list_tasks(
-    session: Session, limit: int, offset: int, status: str | None
-) -> tuple[list[dict[str, Any]], int]:
-    query = select(Task)
-    count = select(func.count(Task.id))
-    if status:
-        query = query.where(Task.status == status)
-        count = count.where(Task.status == status)
-    query = query.order_by(Task.created_at.desc(), Task.id.desc()).limit(limit).offset(offset)
-    return load_views(session, query), session.scalar(count) or 0
 
 
 def cancel_task(session: Session, task_id: int) -> Task:

@@ -4,6 +4,7 @@ Each sample runs its own graph; samples never wait for each other (no round barr
 "record" stores and how is the caller's business: the graph receives a `RoundSink`.
 """
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
@@ -13,6 +14,8 @@ from langgraph.graph import END, START, StateGraph
 from backend.workflow.convergence import is_converged, relative_change
 from backend.workflow.errors import PredictionError, TaskAuthError
 from backend.workflow.predictors import Answer, Cancelled, Predictor, RunLimits
+
+logger = logging.getLogger(__name__)
 
 
 class SampleState(TypedDict):
@@ -79,6 +82,11 @@ def build_sample_graph(
         except Cancelled:
             return {"answer": None, "outcome": "cancelled"}
         except PredictionError as exc:
+            # task_id and sample_index come from the log context the runner sets.
+            logger.warning(
+                "LLM credentials rejected" if exc.error_type == "auth_error" else "sample failed",
+                extra={"error_type": exc.error_type, "iteration": iteration, "error": exc.message},
+            )
             if exc.error_type == "auth_error":
                 limits.cancelled.set()  # no other sample may call with these credentials
             await sink.save_failure(state["sample_index"], iteration, exc)

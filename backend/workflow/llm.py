@@ -2,6 +2,7 @@
 of what went wrong, and the retry policy of API.md (tenacity)."""
 
 import asyncio
+import logging
 import os
 import random
 import time
@@ -20,6 +21,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from backend.core import metrics
 from backend.core.config import Settings
 from backend.workflow.errors import PredictionError
 
@@ -27,6 +29,7 @@ litellm.telemetry = False
 litellm.suppress_debug_info = True
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 LLM_PROVIDERS = ("openai", "gemini", "ollama")
 PROVIDERS = ("baseline", *LLM_PROVIDERS)
@@ -139,23 +142,26 @@ async def call_once(
     started = time.perf_counter()
     extra = {"response_format": response_format} if response_format else {}
     try:
-        response = await litellm.acompletion(
-            model=target.model,
-            messages=prompt_messages(prompt),
-            temperature=temperature,
-            api_base=target.api_base,
-            api_key=target.api_key,
-            timeout=target.timeout,
-            num_retries=0,
-            max_retries=0,
-            **extra,
-        )
+        with metrics.llm_call(target.model):
+            response = await litellm.acompletion(
+                model=target.model,
+                messages=prompt_messages(prompt),
+                temperature=temperature,
+                api_base=target.api_base,
+                api_key=target.api_key,
+                timeout=target.timeout,
+                num_retries=0,
+                max_retries=0,
+                **extra,
+            )
     except Exception as exc:  # every provider error becomes a classified one
-        raise classify(exc) from exc
+        error = classify(exc)
+        metrics.llm_call_done(target.model, error.error_type, time.perf_counter() - started)
+        raise error from exc
     latency_ms = (time.perf_counter() - started) * 1000
     text = response.choices[0].message.content or ""
     usage = getattr(response, "usage", None)
-    return LlmReply(
+    reply = LlmReply(
         text=text,
         prompt_tokens=getattr(usage, "prompt_tokens", None),
         completion_tokens=getattr(usage, "completion_tokens", None),
@@ -163,6 +169,15 @@ async def call_once(
         latency_ms=latency_ms,
         finish_reason=getattr(response.choices[0], "finish_reason", None),
     )
+    metrics.llm_call_done(
+        target.model,
+        "ok",
+        latency_ms / 1000,
+        reply.prompt_tokens,
+        reply.completion_tokens,
+        reply.cost_usd,
+    )
+    return reply
 
 
 def _cost(response: Any) -> float | None:
@@ -187,7 +202,29 @@ def backoff_wait(settings: Settings) -> Callable[[RetryCallState], float]:
     return wait
 
 
-async def with_retries(attempt: Callable[[], Awaitable[T]], settings: Settings) -> T:
+def _note_retry(model: str) -> Callable[[RetryCallState], None]:
+    """Before each wait: a JSON log line (task and sample come from the log context) and a count."""
+
+    def note(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        error_type = getattr(exc, "error_type", type(exc).__name__)
+        metrics.llm_retry(model, error_type)
+        logger.warning(
+            "LLM attempt failed; retrying",
+            extra={
+                "error_type": error_type,
+                "attempt": state.attempt_number,
+                "wait_seconds": round(state.upcoming_sleep, 3),
+                "model": model,
+            },
+        )
+
+    return note
+
+
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]], settings: Settings, model: str = "unknown"
+) -> T:
     """Run `attempt` until it succeeds or RETRY_MAX_ATTEMPTS attempts have failed.
 
     Raises the last PredictionError with `.attempts` set to how many attempts were made.
@@ -198,6 +235,7 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], settings: Settings) 
             stop=stop_after_attempt(settings.RETRY_MAX_ATTEMPTS),
             wait=backoff_wait(settings),
             retry=retry_if_exception(lambda e: isinstance(e, PredictionError) and e.retryable),
+            before_sleep=_note_retry(model),
             reraise=True,
         ):
             with retry:

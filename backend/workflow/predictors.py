@@ -128,7 +128,7 @@ class LlmPredictor:
             return reply, values
 
         try:
-            reply, values = await with_retries(attempt, self._settings)
+            reply, values = await with_retries(attempt, self._settings, self._target.model)
         except PredictionError as exc:
             exc.messages = prompt_messages(prompt)  # a failed round is inspectable too
             raise

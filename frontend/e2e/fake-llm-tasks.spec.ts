@@ -1,5 +1,5 @@
 /**
- * An LLM task against the scripted fake OpenAI-compatible server (tests/fakellm/server.py):
+ * An LLM task against the scripted fake OpenAI-compatible server (devstack/fakellm.py):
  * two samples fail (a 500 on every attempt of round 2; an unparseable answer), the page lists
  * them with their error types, "Retry failed" starts a new task holding just those two, and it finishes.
  */

@@ -31,9 +31,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
 
   try {
-    // The scripted OpenAI-compatible server of the Python tests (tests/fakellm/server.py).
+    // The scripted OpenAI-compatible server of the Python tests (devstack/fakellm.py).
     const port = await freePort();
-    const fake = startProcess(PYTHON, ['-m', 'tests.fakellm.server', '--port', String(port)], {
+    const fake = startProcess(PYTHON, ['-m', 'devstack.fakellm', '--port', String(port)], {
       cwd: REPO_ROOT,
       env: { ...process.env },
       logFile: join(ARTIFACTS, 'fake-llm.log'),

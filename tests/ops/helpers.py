@@ -2,19 +2,17 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.orm import Session
 
 from backend.db.models import Base, Dataset, Failure, Prediction, Sample, Task
-from tests.helpers import free_port, wait_until
+from devstack.api import ApiProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("alembic_version", *sorted(Base.metadata.tables))
@@ -195,60 +193,10 @@ def fill_database(url: str) -> list[int]:
     return ids
 
 
-class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py backend.main:app` (uvicorn workers) in a child process."""
+class Gunicorn(ApiProcess):
+    """`gunicorn -c gunicorn.conf.py backend.main:app` (uvicorn workers), logging to `log_path`."""
 
     def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2) -> None:
-        self.port = free_port()
-        self.env = {
-            **env,
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(workers),
-            "GUNICORN_GRACEFUL_TIMEOUT": "20",
-        }
+        env = {**env, "GUNICORN_GRACEFUL_TIMEOUT": "20"}
+        super().__init__(env, log_path.parent, server="gunicorn", workers=workers)
         self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def start(self, timeout: float = 90.0) -> "Gunicorn":
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it while it lives
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.main:app"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def healthy() -> bool:
-            assert self.process
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; log:\n{self.log()[-4000:]}")
-            try:
-                return httpx.get(f"{self.base_url}/api/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, timeout, interval=0.2)
-        return self
-
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(f"{self.base_url}{path}", timeout=30)
-
-    def stop(self, timeout: float = 40.0) -> int:
-        """SIGTERM, as `docker stop` sends; returns the exit code (None if it had to be killed)."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-            raise
