@@ -352,7 +352,8 @@ export interface paths {
         };
         /**
          * Iterations
-         * @description Per-sample history; `result_id` is the task id. Partial while the task runs.
+         * @description Per-sample history; `result_id` is the task id. Partial while the task runs. Without a
+         *     page, the whole history of a task of at most HISTORY_MAX_UNPAGED_SAMPLES samples.
          */
         get: operations["iterations_api_results__result_id__iterations_get"];
         put?: never;
@@ -716,6 +717,15 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** HistoryPage */
+        HistoryPage: {
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** Interval */
         Interval: {
             /** Lower */
@@ -734,6 +744,9 @@ export interface components {
             };
             /** Iteration Summaries */
             iteration_summaries: components["schemas"]["IterationSummary"][];
+            /** Cursor */
+            cursor: string;
+            page?: components["schemas"]["HistoryPage"] | null;
         };
         /** IterationSummary */
         IterationSummary: {
@@ -2583,6 +2596,11 @@ export interface operations {
             query?: {
                 /** @description one sample; 404 if out of range */
                 sample_index?: number | null;
+                /** @description a page of samples, in sample order (with offset) */
+                limit?: number | null;
+                offset?: number;
+                /** @description only samples with a round or error stored since this `cursor` */
+                since?: string | null;
             };
             header?: never;
             path: {
@@ -2599,6 +2617,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IterationHistory"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unauthorized */
