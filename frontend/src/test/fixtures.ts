@@ -36,6 +36,7 @@ export function history(samples: SampleHistory[], threshold = 0.01): IterationHi
     // keys deliberately out of order: consumers must sort by sample_index
     samples: Object.fromEntries([...samples].reverse().map((s) => [`sample_${s.sample_index}`, s])),
     iteration_summaries: [],
+    cursor: '2026-01-01T00:10:00Z',
   };
 }
 
