@@ -10,8 +10,9 @@ import sys
 
 from backend import research_cli
 from backend.core.config import get_settings
+from backend.core.vocabulary import Role
 from backend.db.migrate import upgrade_to_head
-from backend.db.session import SessionLocal, init_engine
+from backend.db.session import init_engine, unit_of_work
 
 
 def _init() -> None:
@@ -23,16 +24,16 @@ def _init() -> None:
 
 def _create_user(username: str, role: str) -> int:
     """The password comes from ADMIN_PASSWORD or a prompt; never from the command line."""
-    from backend.core.errors import ApiError
+    from backend.core.errors import DomainError
     from backend.services.accounts import create_user
 
     password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass(f"password for {username}: ")
-    with SessionLocal() as session:
-        try:
+    try:
+        with unit_of_work() as session:
             create_user(session, username, password, role)
-        except ApiError as exc:
-            print(f"error: {exc.details}", file=sys.stderr)
-            return 1
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"created {role} {username}")
     return 0
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("load-demo", help="store the MPEA demo split as two datasets")
     admin = sub.add_parser("create-admin", help="create an admin account (asks for the password)")
     admin.add_argument("username")
-    admin.add_argument("--role", default="admin", choices=["admin", "member", "viewer"])
+    admin.add_argument("--role", default="admin", choices=list(Role))
     research_cli.add_commands(sub)
     args = parser.parse_args(argv)
     if args.command in research_cli.COMMANDS:
@@ -55,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "load-demo":
         from backend.services.demo import load_demo
 
-        with SessionLocal() as session:
-            print(json.dumps(load_demo(session, get_settings())))
+        with unit_of_work() as session:
+            paths = load_demo(session, get_settings())
+        print(json.dumps(paths))
     return 0
 
 

@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api import accounts, compare, datasets, health, iterative, results, tasks
+from backend.api.openapi import install_openapi, operation_id
 from backend.api.request_guard import RequestGuardMiddleware
 from backend.core import metrics
 from backend.core.config import Settings, get_settings
@@ -25,11 +26,11 @@ from backend.core.request_context import RequestContextMiddleware
 from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.db.migrate import upgrade_to_head
 from backend.db.session import (
-    SessionLocal,
     close_read_pool,
     dispose_engine,
     init_engine,
     open_read_pool,
+    unit_of_work,
 )
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
 from backend.services import security
@@ -68,7 +69,7 @@ def _check_access(settings: Settings) -> None:
         )
         return
     security.secret_key(settings)  # raises in production when SECRET_KEY is unset
-    with SessionLocal() as session:
+    with unit_of_work() as session:
         created = ensure_first_admin(session, settings)
     if created:
         logger.info("created the first admin account", extra={"username": created})
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Predict alloy properties with an LLM, round after round, until they converge.",
         lifespan=lifespan,
         debug=False,  # tracebacks go to the log, never into a response
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_error_handlers(app, field_bounds(StartRequest, PromptPreviewRequest))
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if (settings.FRONTEND_DIR / "index.html").is_file():
         _mount_frontend(app, settings.FRONTEND_DIR)
+    install_openapi(app)
     return app
 
 

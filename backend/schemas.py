@@ -5,7 +5,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TaskStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+from backend.core.vocabulary import (
+    ConvergenceStatus,
+    EarlyStopReason,
+    ErrorType,
+    Provider,
+    TaskStatus,
+)
 
 # PostgreSQL integer columns: anything larger cannot name a row (and must not reach a query).
 MAX_ID = 2_147_483_647
@@ -21,7 +27,7 @@ class StartRequest(BaseModel):
     test_file_path: str = Field(min_length=1, max_length=1024)
     reference_file_path: str = Field(min_length=1, max_length=1024)
     target_properties: list[str] = Field(min_length=1)
-    llm_provider: str = "baseline"
+    llm_provider: Provider = Provider.BASELINE
     llm_model: str = Field("baseline", min_length=1, max_length=255)
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     enable_iteration: bool = True
@@ -64,7 +70,7 @@ class TaskOut(BaseModel):
     task_description: str | None
     status: TaskStatus
     enable_iteration: bool = True
-    llm_provider: str
+    llm_provider: Provider
     llm_model: str
     is_baseline: bool
     provider_label: str
@@ -80,7 +86,7 @@ class TaskOut(BaseModel):
     total_samples: int
     failed_samples: int
     continue_from_task_id: int | None
-    early_stop_reason: str | None
+    early_stop_reason: EarlyStopReason | None
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None
@@ -168,13 +174,13 @@ class ConvergenceStats(BaseModel):
 class TargetHistory(BaseModel):
     iterations: list[float]
     relative_changes: list[float | None]
-    convergence_status: Literal["converged", "not_converged"]
+    convergence_status: Literal[ConvergenceStatus.CONVERGED, ConvergenceStatus.NOT_CONVERGED]
     converged_at_iteration: int | None
 
 
 class SampleError(BaseModel):
     iteration: int
-    error_type: str
+    error_type: ErrorType
     message: str
     attempts: int
 
@@ -189,7 +195,7 @@ class SampleHistory(BaseModel):
     sample_index: int
     sample_id: str
     composition: dict[str, Any]
-    convergence_status: Literal["converged", "not_converged", "failed"]
+    convergence_status: ConvergenceStatus
     converged_at_iteration: int | None
     targets: dict[str, TargetHistory]
     final_predictions: dict[str, float]
@@ -204,7 +210,7 @@ class GlobalInfo(BaseModel):
     max_iterations: int
     convergence_threshold: float
     early_stopped: bool
-    early_stop_reason: str | None
+    early_stop_reason: EarlyStopReason | None
     total_samples: int
     converged_samples: int
     failed_samples: int
@@ -324,6 +330,10 @@ class Comparison(BaseModel):
     same_test_file: bool
 
 
-class ErrorBody(BaseModel):
-    error: str
-    details: str | list[str]
+class ErrorEnvelope(BaseModel):
+    """Every 4xx and 5xx answer."""
+
+    error: str = Field(description="a stable code, e.g. INVALID_CONFIG or TASK_NOT_FOUND")
+    details: str | list[str] = Field(
+        description="a list of messages for INVALID_CONFIG, one message for every other code"
+    )

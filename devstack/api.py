@@ -15,9 +15,12 @@ from typing import Any, Literal
 import httpx
 import psutil
 
+from backend.core.vocabulary import TERMINAL_TASK_STATUSES
 from devstack.process import ROOT, free_port, stop, wait_until
 
-TERMINAL = {"completed", "failed", "cancelled"}
+__all__ = ["ROOT", "TERMINAL", "ApiProcess", "api_env", "start_body"]
+
+TERMINAL = set(TERMINAL_TASK_STATUSES)
 
 
 def api_env(

@@ -1,7 +1,7 @@
 """Login, the current user, API tokens, user management and the audit trail."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -16,7 +16,8 @@ from backend.api.deps import (
     client_ip,
 )
 from backend.api.responses import errors
-from backend.core.errors import ApiError
+from backend.core.errors import InvalidConfig, Unauthorized
+from backend.core.vocabulary import MIN_PASSWORD_LENGTH, Role
 from backend.db.models import User
 from backend.schemas import MAX_ID
 from backend.services import accounts, audit, rate_limit, security
@@ -27,9 +28,6 @@ router = APIRouter(tags=["accounts"])
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
-
-
-Role = Literal["admin", "member", "viewer"]
 
 
 class UserOut(BaseModel):
@@ -72,14 +70,14 @@ class NewToken(TokenOut):
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=1, max_length=1024)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
     role: Role
 
 
 class UserUpdate(BaseModel):
     role: Role | None = None
     active: bool | None = None
-    password: str | None = Field(None, min_length=1, max_length=1024)
+    password: str | None = Field(None, min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
 
 class AuditOut(BaseModel):
@@ -111,18 +109,17 @@ def login(body: LoginRequest, request: Request, session: SessionDep, settings: S
     if user is None:
         known = accounts.find_user(session, body.username)
         name = known.username if known else accounts.unknown_name_label(body.username)
-        audit.record(
+        audit.record_refusal(
             session,
             None,
             "login",
             name,
-            success=False,
             username=name,
             client_ip=ip,
         )
-        raise ApiError(401, "UNAUTHORIZED", "wrong username or password")
+        raise Unauthorized("wrong username or password")
     token, expires = security.issue_session(settings, user.id, user.session_epoch)
-    principal = accounts.Principal(user.id, user.username, user.role, "session")
+    principal = accounts.Principal(user.id, user.username, Role(user.role), "session")
     audit.record(session, audit.Actor(principal, ip), "login", user.username)
     return {"access_token": token, "expires_at": expires, "user": _user(user)}
 
@@ -156,7 +153,7 @@ def list_tokens(principal: PrincipalDep, session: SessionDep) -> list:
 )
 def create_token(body: TokenRequest, actor: ActorDep, session: SessionDep) -> dict:
     if actor.principal.user_id is None:
-        raise ApiError(400, "INVALID_CONFIG", "API tokens need accounts (AUTH_REQUIRED=true)")
+        raise InvalidConfig("API tokens need accounts (AUTH_REQUIRED=true)")
     row, token = accounts.create_token(
         session, actor.principal.user_id, body.name, body.expires_in_days
     )

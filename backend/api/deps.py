@@ -1,13 +1,14 @@
 """Dependencies injected into routes: session, settings, runner, and who is asking."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError
+from backend.core.errors import Forbidden, Unauthorized
+from backend.core.vocabulary import Role
 from backend.db.session import get_session
 from backend.schemas import MAX_ID
 from backend.services import audit
@@ -26,14 +27,12 @@ async def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the unit of work commits when the route returns, before the response is
+# sent; a client never sees an answer for something that then fails to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 RunnerDep = Annotated[TaskRunner, Depends(get_runner)]
-
-
-def _unauthorized(details: str) -> ApiError:
-    return ApiError(401, "UNAUTHORIZED", details, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def current_principal(request: Request) -> Principal:
@@ -42,22 +41,20 @@ async def current_principal(request: Request) -> Principal:
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
+        raise Unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
     principal = await principal_for_bearer(settings, token.strip())
     if principal is None:
-        raise _unauthorized("the token is invalid, expired or revoked")
+        raise Unauthorized("the token is invalid, expired or revoked")
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(role: str) -> Callable[[Principal], Principal]:
+def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     async def check(principal: PrincipalDep) -> Principal:
         if not principal.may(role):
-            raise ApiError(
-                403, "FORBIDDEN", f"this needs the {role} role; you are {principal.role}"
-            )
+            raise Forbidden(f"this needs the {role} role; you are {principal.role}")
         return principal
 
     return check
@@ -72,9 +69,9 @@ async def current_actor(request: Request, principal: PrincipalDep) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
-CanRead = Depends(require("viewer"))
-CanWrite = Depends(require("member"))
-CanAdmin = Depends(require("admin"))
+CanRead = Depends(require(Role.VIEWER))
+CanWrite = Depends(require(Role.MEMBER))
+CanAdmin = Depends(require(Role.ADMIN))
 
 
 def ensure_owner(
@@ -83,5 +80,5 @@ def ensure_owner(
     """403 (audited) unless the caller made the thing or is an admin; reading stays open."""
     if actor.principal.owns(owner_id):
         return
-    audit.record(session, actor, action, target, success=False, details={"reason": "not owner"})
-    raise ApiError(403, "FORBIDDEN", f"only the owner of {target} or an admin may {action} it")
+    audit.record_refusal(session, actor, action, target, details={"reason": "not owner"})
+    raise Forbidden(f"only the owner of {target} or an admin may {action} it")

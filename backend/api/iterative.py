@@ -14,6 +14,7 @@ from backend.api.deps import (
     ensure_owner,
 )
 from backend.api.responses import errors
+from backend.db.session import after_commit
 from backend.schemas import (
     MAX_ID,
     ConvergenceStats,
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/api/iterative-prediction", tags=["iterative predicti
     dependencies=[CanWrite],
     responses=errors(400, 401, 403, 422, 429, 503),
 )
-def start(
+def start_task(
     body: StartRequest,
     session: SessionDep,
     settings: SettingsDep,
@@ -45,7 +46,7 @@ def start(
     rate_limit.limit_actor(session, settings, actor, "start", settings.START_RATE_LIMIT)
     checked = tasks.check_config(settings, body)
     task = tasks.create_task(session, checked, owner_id=actor.principal.user_id)
-    runner.wake()
+    after_commit(session, runner.wake)
     audit.record(
         session,
         actor,
@@ -89,7 +90,7 @@ def retry_failed(
     owner = tasks.get_task(session, body.task_id).owner_id
     ensure_owner(session, actor, owner, "retry", f"task {body.task_id}")
     task, indices = tasks.retry_failed(session, settings, body, owner_id=actor.principal.user_id)
-    runner.wake()
+    after_commit(session, runner.wake)
     audit.record(session, actor, "retry", f"task {body.task_id}", details={"new_task_id": task.id})
     return {
         "new_task_id": task.id,

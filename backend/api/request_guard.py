@@ -8,14 +8,13 @@
 The route's own dependency still checks the credentials fully (database, epoch, role).
 """
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.config import Settings
 from backend.core.errors import envelope
-from backend.db.session import SessionLocal
 from backend.services import security
 from backend.services.accounts import principal_for_bearer
 
@@ -75,15 +74,11 @@ class RequestGuardMiddleware:
         if scheme.lower() != "bearer" or not token:
             return False
         if token.startswith(security.API_TOKEN_PREFIX):
-            return len(token) < 100 and await run_in_threadpool(self._known_token, token)
+            return len(token) < 100 and await principal_for_bearer(self.settings, token) is not None
         return security.session_claims(self.settings, token) is not None
 
-    def _known_token(self, token: str) -> bool:
-        with SessionLocal() as session:
-            return principal_for_bearer(session, self.settings, token) is not None
 
-
-def _too_large(limit: int):  # type: ignore[no-untyped-def]
+def _too_large(limit: int) -> JSONResponse:
     return envelope(413, "PAYLOAD_TOO_LARGE", f"request body larger than {limit} bytes")
 
 

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from backend.schemas import ErrorBody
+from backend.schemas import ErrorEnvelope
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorBody} for status in statuses}
+    return {status: {"model": ErrorEnvelope} for status in statuses}

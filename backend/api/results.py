@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/results", tags=["results"], dependencies=[CanRea
 @router.get(
     "/{result_id}/iterations", response_model=IterationHistory, responses=errors(400, 401, 404)
 )
-def iterations(
+def get_iterations(
     result_id: PathId,
     session: SessionDep,
     settings: SettingsDep,
@@ -46,7 +46,7 @@ def iterations(
 
 
 @router.get("/{result_id}/accuracy", response_model=Accuracy, responses=errors(401, 404))
-def accuracy(result_id: PathId, session: SessionDep) -> dict:
+def get_accuracy(result_id: PathId, session: SessionDep) -> dict:
     """MAE, RMSE and R² per target per round, when the test file carried known values."""
     return statistics.accuracy(session, tasks.get_task(session, result_id))
 

@@ -12,7 +12,9 @@ from backend.api.deps import (
     ensure_owner,
 )
 from backend.api.responses import errors
-from backend.schemas import MAX_ID, TaskOut, TaskPage, TaskStatus
+from backend.core.vocabulary import TaskStatus
+from backend.db.session import after_commit
+from backend.schemas import MAX_ID, TaskOut, TaskPage
 from backend.services import audit, tasks
 from backend.services.task_views import page_json, task_json, view_task
 
@@ -46,6 +48,6 @@ def cancel_task(task_id: PathId, session: SessionDep, runner: RunnerDep, actor: 
     owner = tasks.get_task(session, task_id).owner_id
     ensure_owner(session, actor, owner, "cancel", f"task {task_id}")
     task = tasks.cancel_task(session, task_id)
-    runner.cancel(task_id)
+    after_commit(session, lambda: runner.cancel(task_id))
     audit.record(session, actor, "cancel", f"task {task_id}")
     return view_task(session, task.id)

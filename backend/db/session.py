@@ -2,12 +2,13 @@
 the hot read paths (who is asking, a task's status, its history), an async psycopg pool: those
 reads are one prepared statement each, awaited on the event loop without a thread hop or ORM."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import orjson
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import Settings
@@ -65,8 +66,23 @@ def dispose_engine() -> None:
         _engine = None
 
 
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One transaction: services flush, this commits once at the end, or rolls back if
+    anything raised. What an action records (its audit event) commits with it or not at all."""
+    with SessionLocal.begin() as session:
+        yield session
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run `callback` once the session's transaction has committed (never if it rolls back):
+    whatever it wakes must see the committed rows."""
+    event.listen(session, "after_commit", lambda _: callback(), once=True)
+
+
 def get_session() -> Iterator[Session]:
-    with SessionLocal() as session:
+    """The request's unit of work (a route dependency): committed before the response goes."""
+    with unit_of_work() as session:
         yield session
 
 

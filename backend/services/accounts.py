@@ -13,13 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError, invalid_config, not_found
-from backend.db.models import ROLES, ApiToken, User
+from backend.core.errors import InvalidConfig, LastAdmin, NotFound, UserExists
+from backend.core.vocabulary import MIN_PASSWORD_LENGTH, Role
+from backend.db.models import ApiToken, User
 from backend.db.session import read_pool
 from backend.services import security
-
-ROLE_RANK = {"viewer": 0, "member": 1, "admin": 2}
-MIN_PASSWORD = 10
 
 
 @dataclass(frozen=True)
@@ -28,19 +26,19 @@ class Principal:
 
     user_id: int | None
     username: str
-    role: str
+    role: Role
     via: str  # session | token | local
 
-    def may(self, role: str) -> bool:
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+    def may(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
 
     def owns(self, owner_id: int | None) -> bool:
         """May act on (cancel, retry, delete) what `owner_id` made: their own, or anything as
         admin. Rows without an owner (made before ownership was recorded) are admins' only."""
-        return self.role == "admin" or (self.user_id is not None and self.user_id == owner_id)
+        return self.role == Role.ADMIN or (self.user_id is not None and self.user_id == owner_id)
 
 
-LOCAL_USER = Principal(None, "local", "admin", "local")
+LOCAL_USER = Principal(None, "local", Role.ADMIN, "local")
 
 
 def normalise_username(username: str) -> str:
@@ -61,13 +59,13 @@ def unknown_name_label(username: str) -> str:
 
 
 def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise invalid_config(f"password must be at least {MIN_PASSWORD} characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidConfig(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def create_user(session: Session, username: str, password: str, role: str) -> User:
-    if role not in ROLES:
-        raise invalid_config(f"role must be one of {', '.join(ROLES)}")
+    if role not in list(Role):
+        raise InvalidConfig(f"role must be one of {', '.join(Role)}")
     check_password_rules(password)
     user = User(
         username=normalise_username(username),
@@ -75,23 +73,22 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
         role=role,
         active=True,
     )
-    session.add(user)
     try:
-        session.commit()
+        with session.begin_nested():  # a savepoint: the taken name is all that is undone
+            session.add(user)
     except IntegrityError as exc:
-        session.rollback()
-        raise ApiError(409, "USER_EXISTS", f"username {username!r} is taken") from exc
+        raise UserExists(f"username {username!r} is taken") from exc
     return user
 
 
 def update_user(session: Session, actor: Principal, user_id: int, changes: dict[str, Any]) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise not_found("NOT_FOUND", f"no user {user_id}")
+        raise NotFound(f"no user {user_id}")
     _keep_an_admin(session, actor, user, changes)
     if "role" in changes:
-        if changes["role"] not in ROLES:
-            raise invalid_config(f"role must be one of {', '.join(ROLES)}")
+        if changes["role"] not in list(Role):
+            raise InvalidConfig(f"role must be one of {', '.join(Role)}")
         user.role = changes["role"]
     if "active" in changes:
         user.active = bool(changes["active"])
@@ -104,7 +101,7 @@ def update_user(session: Session, actor: Principal, user_id: int, changes: dict[
         _revoke_all_tokens(session, user.id)
     # Any of these ends the user's open sessions: they log in again under the new terms.
     user.session_epoch += 1
-    session.commit()
+    session.flush()
     return user
 
 
@@ -121,21 +118,20 @@ def end_sessions(session: Session, user_id: int) -> None:
     session.execute(
         update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
     )
-    session.commit()
 
 
 def _keep_an_admin(session: Session, actor: Principal, user: User, changes: dict[str, Any]) -> None:
     """Nobody demotes or deactivates themselves, and the last active admin stays one."""
-    demoted = changes.get("role", user.role) != "admin" or changes.get("active", True) is False
-    if not demoted or user.role != "admin":
+    demoted = changes.get("role", user.role) != Role.ADMIN or changes.get("active", True) is False
+    if not demoted or user.role != Role.ADMIN:
         return
     if user.id == actor.user_id:
-        raise ApiError(409, "LAST_ADMIN", "you cannot demote or deactivate your own account")
+        raise LastAdmin("you cannot demote or deactivate your own account")
     others = session.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.active, User.id != user.id)
+        select(func.count(User.id)).where(User.role == Role.ADMIN, User.active, User.id != user.id)
     )
     if not others:
-        raise ApiError(409, "LAST_ADMIN", "the last active admin cannot be demoted or deactivated")
+        raise LastAdmin("the last active admin cannot be demoted or deactivated")
 
 
 def list_users(session: Session) -> list[User]:
@@ -172,10 +168,10 @@ async def principal_for_bearer(settings: Settings, token: str) -> Principal | No
         claims = security.session_claims(settings, token)
         if claims is None:
             return None
-        user = await (await cursor.execute(_SESSION_USER, (claims[0],))).fetchone()
+        user: Any = await (await cursor.execute(_SESSION_USER, (claims[0],))).fetchone()
     if user is None or not user.active or claims[1] != user.session_epoch:
         return None
-    return Principal(user.id, user.username, user.role, "session")
+    return Principal(user.id, user.username, Role(user.role), "session")
 
 
 async def _principal_for_api_token(cursor: AsyncCursor[Any], token: str) -> Principal | None:
@@ -190,7 +186,7 @@ async def _principal_for_api_token(cursor: AsyncCursor[Any], token: str) -> Prin
     # Note the use at most once a minute: not a write per request.
     if not row.last_used_at or now - row.last_used_at > timedelta(minutes=1):
         await cursor.execute(_TOKEN_USED, (now, row.token_id))
-    return Principal(row.user_id, row.username, row.role, "token")
+    return Principal(row.user_id, row.username, Role(row.role), "token")
 
 
 def create_token(
@@ -206,24 +202,24 @@ def create_token(
         expires_at=expires,
     )
     session.add(row)
-    session.commit()
+    session.flush()
     return row, token
 
 
 def list_tokens(session: Session, principal: Principal) -> list[ApiToken]:
     query = select(ApiToken).order_by(ApiToken.id.desc())
-    if principal.role != "admin":
+    if principal.role != Role.ADMIN:
         query = query.where(ApiToken.user_id == principal.user_id)
     return list(session.scalars(query))
 
 
 def revoke_token(session: Session, principal: Principal, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
-    if token is None or (principal.role != "admin" and token.user_id != principal.user_id):
-        raise not_found("NOT_FOUND", f"no token {token_id}")
+    if token is None or (principal.role != Role.ADMIN and token.user_id != principal.user_id):
+        raise NotFound(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = datetime.now(UTC)
-        session.commit()
+        session.flush()
     return token
 
 
@@ -235,9 +231,8 @@ def ensure_first_admin(session: Session, settings: Settings) -> str | None:
     # transaction), so the later ones see the account and leave it alone.
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ensure_first_admin'))"))
     if session.scalar(select(User.id).limit(1)) is not None:
-        session.rollback()
         return None
     create_user(
-        session, settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value(), "admin"
+        session, settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD.get_secret_value(), Role.ADMIN
     )
     return settings.ADMIN_USERNAME

@@ -39,7 +39,31 @@ def record(
             details=details,
         )
     )
-    session.commit()
+
+
+def record_refusal(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    target: str | None = None,
+    *,
+    details: dict[str, Any] | None = None,
+    username: str | None = None,
+    client_ip: str | None = None,
+) -> None:
+    """A refused attempt (a wrong password) is kept although its request fails and the
+    request's unit of work rolls back: it is written in a transaction of its own."""
+    with Session(session.get_bind()) as own, own.begin():
+        record(
+            own,
+            actor,
+            action,
+            target,
+            success=False,
+            details=details,
+            username=username,
+            client_ip=client_ip,
+        )
 
 
 def list_events(session: Session, limit: int, offset: int) -> tuple[list[AuditEvent], int]:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import invalid_config
+from backend.core.errors import InvalidConfig
 from backend.db.models import Task
 from backend.schemas import StartRequest
 from backend.services import statistics, tasks
@@ -19,9 +19,9 @@ def parse_ids(raw: str) -> list[int]:
     try:
         ids = list(dict.fromkeys(int(part) for part in raw.split(",") if part.strip()))
     except ValueError:
-        raise invalid_config("task_ids: a comma-separated list of task ids") from None
+        raise InvalidConfig("task_ids: a comma-separated list of task ids") from None
     if not MIN_TASKS <= len(ids) <= MAX_TASKS:
-        raise invalid_config(f"task_ids: between {MIN_TASKS} and {MAX_TASKS} distinct task ids")
+        raise InvalidConfig(f"task_ids: between {MIN_TASKS} and {MAX_TASKS} distinct task ids")
     return ids
 
 

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError, invalid_config, not_found
-from backend.db.models import ACTIVE_TASK_STATUSES, Dataset, Task
+from backend.core.errors import DatasetInUse, InvalidConfig, NotFound, PayloadTooLarge
+from backend.core.vocabulary import ACTIVE_TASK_STATUSES
+from backend.db.models import Dataset, Task
+from backend.db.session import after_commit
 from backend.services import csv_files
 
 PREVIEW_ROWS = 20
@@ -59,7 +61,7 @@ def store_upload(
     )
     session.add(dataset)
     try:
-        session.commit()
+        session.flush()
     except Exception:
         target.unlink(missing_ok=True)
         raise
@@ -68,12 +70,12 @@ def store_upload(
 
 def _read_upload(settings: Settings, raw: bytes, encoding: str | None) -> tuple[str, pd.DataFrame]:
     if len(raw) > settings.max_upload_bytes:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
+        raise PayloadTooLarge(f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
     try:
         text = csv_files.decode(raw, encoding)
         return text, csv_files.parse_text(text)
     except csv_files.CsvError as exc:
-        raise invalid_config(f"file: {exc}") from exc
+        raise InvalidConfig(f"file: {exc}") from exc
 
 
 def preview_upload(settings: Settings, raw: bytes, encoding: str | None) -> dict[str, Any]:
@@ -111,7 +113,7 @@ def list_datasets(session: Session) -> tuple[list[Dataset], int]:
 def get_dataset(session: Session, dataset_id: int) -> Dataset:
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
-        raise not_found("NOT_FOUND", f"no dataset {dataset_id}")
+        raise NotFound(f"no dataset {dataset_id}")
     return dataset
 
 
@@ -127,16 +129,14 @@ def delete_dataset(session: Session, settings: Settings, dataset: Dataset) -> No
         .limit(5)
     ).all()
     if in_use:
-        raise ApiError(
-            409,
-            "DATASET_IN_USE",
+        raise DatasetInUse(
             f"dataset {dataset.id} is used by unfinished task(s) {list(in_use)}; "
-            "wait for them or cancel them first",
+            "wait for them or cancel them first"
         )
     path = settings.DATA_DIR / dataset.path
     session.delete(dataset)
-    session.commit()
-    path.unlink(missing_ok=True)
+    session.flush()
+    after_commit(session, lambda: path.unlink(missing_ok=True))  # the file goes with its row
 
 
 def preview(settings: Settings, dataset: Dataset) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ from typing import Any
 from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
 
-from backend.core.errors import ApiError, not_found
+from backend.core.errors import HistoryNotFound, NotFound, PageRequired
+from backend.core.vocabulary import ConvergenceStatus, EarlyStopReason, SampleStatus
 from backend.db.models import Task
 from backend.schemas import MAX_ID
 from backend.services.intervals import intervals_for
@@ -59,10 +60,10 @@ _CONVERGED = """
 SELECT converged_at_iteration, count(*) FROM samples
 WHERE task_id = %(task)s AND converged_at_iteration IS NOT NULL {only} GROUP BY 1
 """
-_COUNTS = """
+_COUNTS = f"""
 SELECT count(*) AS total,
-       count(*) FILTER (WHERE status = 'converged') AS converged,
-       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE status = '{SampleStatus.CONVERGED}') AS converged,
+       count(*) FILTER (WHERE status = '{SampleStatus.FAILED}') AS failed,
        (SELECT max(iteration) FROM predictions WHERE task_id = %(task)s) AS total_iterations,
        EXISTS (SELECT FROM predictions WHERE task_id = %(task)s)
        OR EXISTS (SELECT FROM failures WHERE task_id = %(task)s) AS has_results,
@@ -82,9 +83,11 @@ class Selection:
 
 
 def _sample_status(sample: Any) -> str:
-    if sample.status == "failed":
-        return "failed"
-    return "converged" if sample.converged_at_iteration is not None else "not_converged"
+    if sample.status == SampleStatus.FAILED:
+        return ConvergenceStatus.FAILED
+    if sample.converged_at_iteration is not None:
+        return ConvergenceStatus.CONVERGED
+    return ConvergenceStatus.NOT_CONVERGED
 
 
 def _sample_document(task: Task, sample: Any) -> dict[str, Any]:
@@ -99,7 +102,9 @@ def _sample_document(task: Task, sample: Any) -> dict[str, Any]:
         targets[target] = {
             "iterations": values,
             "relative_changes": changes,
-            "convergence_status": "converged" if latest_converged else "not_converged",
+            "convergence_status": (
+                ConvergenceStatus.CONVERGED if latest_converged else ConvergenceStatus.NOT_CONVERGED
+            ),
             "converged_at_iteration": converged_at or target_converged_at(changes, threshold),
         }
     return {
@@ -148,17 +153,17 @@ def iteration_history(
     one = selection.sample_index
     # (A retried task keeps the original indices, so only the database's range is checked here.)
     if one is not None and not 0 <= one <= MAX_ID:
-        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {one}")
-    cursor = session.connection().connection.driver_connection.cursor(row_factory=namedtuple_row)
+        raise NotFound(f"task {task.id} has no sample_index {one}")
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor(row_factory=namedtuple_row)
     params: dict[str, Any] = {"task": task.id, "one": one}
     counts = cursor.execute(_COUNTS, params).fetchone()
     paged = selection.limit is not None
     if one is None and not paged and selection.since is None and counts.total > max_unpaged:
-        raise ApiError(
-            400,
-            "PAGE_REQUIRED",
+        raise PageRequired(
             f"task {task.id} has {counts.total} samples: ask for a page "
-            f"(limit ≤ {max_unpaged} and offset), or for one sample_index",
+            f"(limit ≤ {max_unpaged} and offset), or for one sample_index"
         )
     where, page = "", ""
     if one is not None:
@@ -171,9 +176,9 @@ def iteration_history(
         params |= {"limit": selection.limit, "offset": selection.offset}
     samples = cursor.execute(_SAMPLES.format(where=where, page=page), params).fetchall()
     if one is not None and not samples:
-        raise not_found("NOT_FOUND", f"task {task.id} has no sample_index {one}")
+        raise NotFound(f"task {task.id} has no sample_index {one}")
     if not counts.has_results:
-        raise not_found("ITERATION_HISTORY_NOT_FOUND", f"task {task.id} has no prediction yet")
+        raise HistoryNotFound(f"task {task.id} has no prediction yet")
     only = "AND sample_index = %(one)s" if one is not None else ""
     document: dict[str, Any] = {
         "global_info": _global_info(task, counts),
@@ -199,7 +204,8 @@ def _global_info(task: Task, counts: Any) -> dict[str, Any]:
         "total_iterations": counts.total_iterations or 0,
         "max_iterations": task.max_iterations,
         "convergence_threshold": task.convergence_threshold,
-        "early_stopped": reason in ("all_samples_converged", "cancelled"),
+        "early_stopped": reason
+        in (EarlyStopReason.ALL_SAMPLES_CONVERGED, EarlyStopReason.CANCELLED),
         "early_stop_reason": reason,
         "total_samples": task.total_samples,
         "converged_samples": counts.converged,

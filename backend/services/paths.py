@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from backend.core.errors import invalid_config
+from backend.core.errors import DatasetUnreadable
 
 DATASETS = "datasets"
 
@@ -15,15 +15,15 @@ def resolve_data_path(data_dir: Path, requested: str, field: str) -> Path:
     not a dataset; `..`, other absolute paths and symlinks pointing out are refused with 400.
     """
     if not requested or "\x00" in requested:
-        raise invalid_config(f"{field}: a dataset path is required")
+        raise DatasetUnreadable(f"{field}: a dataset path is required")
     root = (data_dir / DATASETS).resolve()
     candidate = Path(requested)
     candidate = candidate if candidate.is_absolute() else data_dir.resolve() / candidate
     resolved = candidate.resolve()
     if not resolved.is_relative_to(root) or resolved == root:
-        raise invalid_config(
+        raise DatasetUnreadable(
             f"{field}: {requested!r} is not a dataset (upload it; datasets are under {DATASETS}/)"
         )
     if not resolved.is_file():
-        raise invalid_config(f"{field}: no such dataset file {requested!r}")
+        raise DatasetUnreadable(f"{field}: no such dataset file {requested!r}")
     return resolved

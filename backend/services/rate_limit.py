@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError
+from backend.core.errors import RateLimited
 from backend.services.audit import Actor
 
 _HIT = text(
@@ -21,21 +21,26 @@ _PRUNE = text("DELETE FROM rate_counters WHERE window_start < now() - interval '
 
 
 def hit(session: Session, keys: list[str], limit: int, window: int) -> None:
-    """Count one request under each key; 429 with Retry-After if any key is over `limit`."""
+    """Count one request under each key; 429 with Retry-After if any key is over `limit`.
+
+    The count is its own transaction, apart from the request's unit of work, on purpose: a
+    request that then fails (or is refused) still counts, and the counter rows are not held
+    locked while the request does its work.
+    """
     retry_after = 0.0
-    for key in keys:
-        count, remaining = session.execute(_HIT, {"key": key[:200], "window": window}).one()
-        if count == 1:
-            session.execute(_PRUNE)
-        if count > limit:
-            retry_after = max(retry_after, float(remaining))
-    session.commit()  # counted even when the request then fails
+    with session.get_bind().engine.connect() as connection:
+        for key in keys:
+            row = connection.execute(_HIT, {"key": key[:200], "window": window}).one()
+            count, remaining = row
+            if count == 1:
+                connection.execute(_PRUNE)
+            if count > limit:
+                retry_after = max(retry_after, float(remaining))
+        connection.commit()
     if retry_after:
-        raise ApiError(
-            429,
-            "RATE_LIMITED",
+        raise RateLimited(
             f"too many requests; at most {limit} per {window} s, try again later",
-            headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+            retry_after_seconds=max(1, math.ceil(retry_after)),
         )
 
 

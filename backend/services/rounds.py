@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.core.errors import not_found
+from backend.core.errors import NotFound
 from backend.db.models import Failure, Prediction, Sample, Task
 from backend.schemas import MAX_ID
 
@@ -27,9 +27,7 @@ def unpack_messages(packed: bytes | None) -> list[dict[str, str]]:
 
 def round_detail(session: Session, task: Task, sample_index: int, iteration: int) -> dict[str, Any]:
     """A stored prediction, or else the failure recorded for that round; 404 if neither."""
-    missing = not_found(
-        "NOT_FOUND", f"task {task.id} has no round {iteration} for sample_index {sample_index}"
-    )
+    missing = NotFound(f"task {task.id} has no round {iteration} for sample_index {sample_index}")
     if not (0 <= sample_index <= MAX_ID and 1 <= iteration <= MAX_ID):
         raise missing
     sample_id = session.scalar(

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, pool, select, text
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError
+from backend.core.errors import InvalidConfig
 from backend.core.logging import log_context
-from backend.db.models import ACTIVE_TASK_STATUSES, Task
+from backend.core.vocabulary import ACTIVE_TASK_STATUSES, Provider
+from backend.db.models import Task
 from backend.db.session import SessionLocal, get_engine
 from backend.services import task_store
 from backend.services.tasks import prepare_task_data
@@ -122,8 +123,8 @@ class TaskRunner:
             await self._run(task_id)
         except asyncio.CancelledError:
             raise
-        except ApiError as exc:  # its files are gone or no longer readable
-            await asyncio.to_thread(_finish, task_id, f"cannot read the task's data: {exc.details}")
+        except InvalidConfig as exc:  # its files are gone, or no longer fit its configuration
+            await asyncio.to_thread(_finish, task_id, f"cannot read the task's data: {exc}")
         except Exception as exc:
             logger.exception("task %s crashed", task_id)
             await asyncio.to_thread(
@@ -137,11 +138,12 @@ class TaskRunner:
     # -- running -----------------------------------------------------------------------------
 
     async def _run(self, task_id: int) -> None:
-        with SessionLocal() as session:
-            task = session.get(Task, task_id)
-            if task is None or not task_store.mark_running(session, task_id):
-                return
-            points = task_store.load_unfinished(session, task_id)
+        # In a thread: marking it running may wait for a request's transaction on the same row
+        # (a cancel), and that request needs the event loop to finish.
+        claimed = await asyncio.to_thread(_mark_running, task_id)
+        if claimed is None:
+            return
+        task, points = claimed
         if points:
             logger.info("task %s: running %d samples", task_id, len(points))
             cancelled = asyncio.Event()
@@ -207,7 +209,7 @@ class TaskRunner:
         return auth_errors
 
     def _predictor(self, task: Task, data: TaskData) -> Predictor:
-        if task.llm_provider == "baseline":
+        if task.llm_provider == Provider.BASELINE:
             return BaselinePredictor(data)
         return LlmPredictor(
             data,
@@ -225,6 +227,14 @@ class TaskRunner:
             await asyncio.sleep(self.settings.CANCEL_POLL_SECONDS)
             if await asyncio.to_thread(_is_cancelled, task_id):
                 cancelled.set()
+
+
+def _mark_running(task_id: int) -> tuple[Task, list[task_store.ResumePoint]] | None:
+    with SessionLocal() as session:
+        task = session.get(Task, task_id)
+        if task is None or not task_store.mark_running(session, task_id):
+            return None
+        return task, task_store.load_unfinished(session, task_id)
 
 
 def _finish(task_id: int, error: str | None) -> None:

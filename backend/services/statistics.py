@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.core.vocabulary import SampleStatus
 from backend.db.models import Prediction, Sample, Task
 from backend.services.intervals import coverage, intervals_for
 
@@ -14,13 +15,15 @@ FAST_MAX, MEDIUM_MAX = 2, 4  # fast ≤ 2, medium 3–4, slow ≥ 5
 
 
 def convergence_stats(session: Session, task: Task) -> dict[str, Any]:
-    rounds = list(
-        session.scalars(
+    rounds = [
+        r
+        for r in session.scalars(
             select(Sample.converged_at_iteration).where(
-                Sample.task_id == task.id, Sample.status == "converged"
+                Sample.task_id == task.id, Sample.status == SampleStatus.CONVERGED
             )
         )
-    )
+        if r is not None
+    ]
     converged = len(rounds)
     return {
         "task_id": task.id,

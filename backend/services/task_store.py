@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import TextClause, func, select, text, update
 from sqlalchemy.orm import Session
 
-from backend.db.models import ACTIVE_SAMPLE_STATUSES, Prediction, Sample, Task
+from backend.core.vocabulary import (
+    ACTIVE_SAMPLE_STATUSES,
+    ACTIVE_TASK_STATUSES,
+    EarlyStopReason,
+    SampleStatus,
+    TaskStatus,
+)
+from backend.db.models import Prediction, Sample, Task
 from backend.db.session import get_engine
 from backend.services.rounds import pack_messages
 from backend.workflow.errors import PredictionError
@@ -72,14 +79,15 @@ _SAVE_ROUND = text(
     """
 )
 _SAVE_FAILURE = text(
-    """
+    f"""
     WITH recorded AS (
         INSERT INTO failures (task_id, sample_index, iteration, error_type, message, attempts,
                               messages_zlib)
         VALUES (:task_id, :sample_index, :iteration, :error_type, :message, :attempts,
                 :messages_zlib)
     )
-    UPDATE samples SET status = 'failed' WHERE task_id = :task_id AND sample_index = :sample_index
+    UPDATE samples SET status = '{SampleStatus.FAILED}'
+    WHERE task_id = :task_id AND sample_index = :sample_index
     """
 )
 
@@ -96,7 +104,7 @@ class TaskStore:
         sample_index: int,
         iteration: int,
         answer: Answer,
-        status: str,
+        status: SampleStatus,
         converged_at: int | None,
     ) -> None:
         await self._write(
@@ -141,34 +149,34 @@ def mark_running(session: Session, task_id: int) -> bool:
     """pending → running (or stays running on resume). False if it was cancelled meanwhile."""
     result = session.execute(
         update(Task)
-        .where(Task.id == task_id, Task.status.in_(("pending", "running")))
-        .values(status="running", started_at=func.coalesce(Task.started_at, func.now()))
+        .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
+        .values(status=TaskStatus.RUNNING, started_at=func.coalesce(Task.started_at, func.now()))
     )
     session.commit()
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
 
 def finish(session: Session, task_id: int, error: str | None) -> None:
     """Close the task unless a cancel already did: completed (or failed, with `error`)."""
     task = session.get(Task, task_id)
-    if task is None or task.status not in ("pending", "running"):
+    if task is None or task.status not in ACTIVE_TASK_STATUSES:
         return
     statuses = set(
         session.scalars(select(Sample.status).where(Sample.task_id == task_id).distinct())
     )
     if error:
         reason = None
-    elif "not_converged" in statuses or not task.early_stop:
-        reason = "max_iterations_reached"
-    elif "converged" in statuses:
-        reason = "all_samples_converged"
+    elif SampleStatus.NOT_CONVERGED in statuses or not task.early_stop:
+        reason = EarlyStopReason.MAX_ITERATIONS_REACHED
+    elif SampleStatus.CONVERGED in statuses:
+        reason = EarlyStopReason.ALL_SAMPLES_CONVERGED
     else:
         reason = None  # every sample failed
     session.execute(
         update(Task)
-        .where(Task.id == task_id, Task.status.in_(("pending", "running")))
+        .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
         .values(
-            status="failed" if error else "completed",
+            status=TaskStatus.FAILED if error else TaskStatus.COMPLETED,
             error=error,
             early_stop_reason=reason,
             completed_at=func.now(),
@@ -178,4 +186,4 @@ def finish(session: Session, task_id: int, error: str | None) -> None:
 
 
 def is_cancelled(session: Session, task_id: int) -> bool:
-    return session.scalar(select(Task.status).where(Task.id == task_id)) == "cancelled"
+    return session.scalar(select(Task.status).where(Task.id == task_id)) == TaskStatus.CANCELLED

@@ -12,14 +12,18 @@ import orjson
 from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
 
-from backend.core.errors import not_found
-from backend.db.models import ACTIVE_SAMPLE_STATUSES
+from backend.core.errors import TaskNotFound
+from backend.core.vocabulary import (
+    ACTIVE_SAMPLE_STATUSES,
+    TERMINAL_TASK_STATUSES,
+    Provider,
+    SampleStatus,
+    sql_in,
+)
 from backend.db.session import read_pool
 from backend.workflow.predictors import BASELINE_LABEL
 
-TERMINAL = ("completed", "failed", "cancelled")
-
-_ACTIVE = "(" + ", ".join(f"'{status}'" for status in ACTIVE_SAMPLE_STATUSES) + ")"
+_ACTIVE = sql_in(ACTIVE_SAMPLE_STATUSES)
 _SELECT = f"""
 SELECT t.id, t.name, t.description, t.status, t.llm_provider, t.llm_model, t.target_properties,
        t.max_iterations, t.convergence_threshold, t.early_stop, t.max_workers, t.temperature,
@@ -29,8 +33,8 @@ SELECT t.id, t.name, t.description, t.status, t.llm_provider, t.llm_model, t.tar
        c.max_rounds
 FROM tasks t CROSS JOIN LATERAL (
     SELECT count(*) AS total,
-           count(*) FILTER (WHERE s.status = 'converged') AS converged,
-           count(*) FILTER (WHERE s.status = 'failed') AS failed,
+           count(*) FILTER (WHERE s.status = '{SampleStatus.CONVERGED}') AS converged,
+           count(*) FILTER (WHERE s.status = '{SampleStatus.FAILED}') AS failed,
            count(*) FILTER (WHERE s.status IN {_ACTIVE}) AS active,
            -- rounds done by samples still iterating
            coalesce(sum(s.iterations_done) FILTER (WHERE s.status IN {_ACTIVE}), 0)
@@ -49,12 +53,12 @@ _COUNT_BY_STATUS = _COUNT + " WHERE status = %s"
 
 
 def provider_label(provider: str, model: str) -> str:
-    return BASELINE_LABEL if provider == "baseline" else f"{provider}/{model}"
+    return BASELINE_LABEL if provider == Provider.BASELINE else f"{provider}/{model}"
 
 
 def task_view(row: Any) -> dict[str, Any]:
     """The API object of one row of `_SELECT` (any row with those attribute names)."""
-    if row.status in TERMINAL:
+    if row.status in TERMINAL_TASK_STATUSES:
         progress = 1.0
         current = row.max_rounds
     else:
@@ -70,7 +74,7 @@ def task_view(row: Any) -> dict[str, Any]:
         "enable_iteration": True,
         "llm_provider": row.llm_provider,
         "llm_model": row.llm_model,
-        "is_baseline": row.llm_provider == "baseline",
+        "is_baseline": row.llm_provider == Provider.BASELINE,
         "provider_label": provider_label(row.llm_provider, row.llm_model),
         "target_properties": row.target_properties,
         "max_iterations": row.max_iterations,
@@ -104,7 +108,7 @@ async def task_json(task_id: int) -> bytes:
         cursor = connection.cursor(row_factory=namedtuple_row)
         row = await (await cursor.execute(_ONE, (task_id,))).fetchone()
     if row is None:
-        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+        raise TaskNotFound(task_id)
     return to_json(task_view(row))
 
 
@@ -128,5 +132,5 @@ def view_task(session: Session, task_id: int) -> dict[str, Any]:
     """The task object inside a writer's transaction (it sees the writer's own changes)."""
     row = session.connection().exec_driver_sql(_ONE, (task_id,)).first()
     if row is None:
-        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+        raise TaskNotFound(task_id)
     return task_view(row)

@@ -7,16 +7,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import ApiError, invalid_config, not_found
-from backend.db.models import ACTIVE_TASK_STATUSES, Prediction, Sample, Task
+from backend.core.errors import (
+    DatasetUnreadable,
+    InvalidConfig,
+    NothingToRetry,
+    ProviderUnavailable,
+    TaskAlreadyFinished,
+    TaskNotFound,
+)
+from backend.core.vocabulary import (
+    ACTIVE_TASK_STATUSES,
+    EarlyStopReason,
+    Provider,
+    SampleStatus,
+    TaskStatus,
+)
+from backend.db.models import Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
 from backend.services import csv_files, intervals
 from backend.services.paths import resolve_data_path
-from backend.workflow.llm import PROVIDERS, missing_credentials
+from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
 from backend.workflow.task_data import TaskData, TaskDataError, find_id_column, prepare
 
@@ -34,7 +48,7 @@ def load_tables(settings: Settings, config: dict[str, Any]) -> tuple[pd.DataFram
         try:
             tables.append(csv_files.read(path))
         except csv_files.CsvError as exc:
-            raise invalid_config(f"{field}: {exc}") from exc
+            raise DatasetUnreadable(f"{field}: {exc}") from exc
     _check_sample_cap(settings, tables[0])
     return tables[0], tables[1]
 
@@ -46,7 +60,7 @@ MAX_SAMPLE_ID = 255  # samples.sample_id is VARCHAR(255)
 
 def _check_sample_cap(settings: Settings, test: pd.DataFrame) -> None:
     if len(test) > settings.MAX_TASK_SAMPLES:
-        raise invalid_config(
+        raise InvalidConfig(
             f"test_file_path: {len(test)} rows; a task takes at most MAX_TASK_SAMPLES="
             f"{settings.MAX_TASK_SAMPLES} samples (split the file)"
         )
@@ -55,7 +69,7 @@ def _check_sample_cap(settings: Settings, test: pd.DataFrame) -> None:
 def _check_sample_ids(data: TaskData, id_column: str | None) -> None:
     for sample in data.samples:
         if len(sample.sample_id) > MAX_SAMPLE_ID:
-            raise invalid_config(
+            raise InvalidConfig(
                 f"id_column {id_column}: values must be at most {MAX_SAMPLE_ID} "
                 f"characters (row {sample.index + 1} has {len(sample.sample_id)})"
             )
@@ -79,21 +93,19 @@ def prepare_task_data(
             sample_indices=sample_indices,
         )
     except TaskDataError as exc:
-        raise invalid_config(str(exc)) from exc
+        raise InvalidConfig(str(exc)) from exc
     _check_sample_ids(data, config.get("id_column") or find_id_column(test, None))
     return data
 
 
 def check_config(settings: Settings, request: StartRequest) -> CheckedConfig:
     if not request.enable_iteration:
-        raise invalid_config("enable_iteration must be true on this endpoint")
-    if request.llm_provider not in PROVIDERS:
-        raise invalid_config(f"llm_provider must be one of {', '.join(PROVIDERS)}")
+        raise InvalidConfig("enable_iteration must be true on this endpoint")
     if len(set(request.target_properties)) != len(request.target_properties):
-        raise invalid_config("target_properties: each target may be named once")
+        raise InvalidConfig("target_properties: each target may be named once")
     problem = missing_credentials(request.llm_provider, settings)
     if problem:
-        raise ApiError(503, "LLM_API_ERROR", f"llm_provider {request.llm_provider}: {problem}")
+        raise ProviderUnavailable(f"llm_provider {request.llm_provider}: {problem}")
     return CheckedConfig(request, prepare_task_data(settings, run_config(request)))
 
 
@@ -124,9 +136,9 @@ def create_task(session: Session, checked: CheckedConfig, owner_id: int | None =
         owner_id=owner_id,
         name=request.task_name,
         description=request.task_description,
-        status="pending",
+        status=TaskStatus.PENDING,
         llm_provider=request.llm_provider,
-        llm_model="knn" if request.llm_provider == "baseline" else request.llm_model,
+        llm_model="knn" if request.llm_provider == Provider.BASELINE else request.llm_model,
         temperature=request.temperature,
         max_iterations=request.max_iterations,
         convergence_threshold=request.convergence_threshold,
@@ -146,20 +158,19 @@ def create_task(session: Session, checked: CheckedConfig, owner_id: int | None =
             "sample_id": s.sample_id,
             "composition": s.composition,
             "truth": s.truth,
-            "status": "pending",
+            "status": SampleStatus.PENDING,
             "iterations_done": 0,
         }
         for s in checked.data.samples
     ]
     session.execute(insert(Sample), rows)
-    session.commit()
     return task
 
 
 def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[str, Any]:
     checked = check_config(settings, request)
     if request.sample_index >= len(checked.data.samples):
-        raise invalid_config(f"sample_index must be between 0 and {len(checked.data.samples) - 1}")
+        raise InvalidConfig(f"sample_index must be between 0 and {len(checked.data.samples) - 1}")
     sample = checked.data.samples[request.sample_index]
     prompt = render_prompt(
         checked.data,
@@ -178,22 +189,25 @@ def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[st
 def get_task(session: Session, task_id: int) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise not_found("TASK_NOT_FOUND", f"no task {task_id}")
+        raise TaskNotFound(task_id)
     return task
 
 
 def cancel_task(session: Session, task_id: int) -> Task:
     task = get_task(session, task_id)
-    if task.status == "cancelled":
+    if task.status == TaskStatus.CANCELLED:
         return task
     if task.status not in ACTIVE_TASK_STATUSES:
-        raise ApiError(409, "TASK_ALREADY_FINISHED", f"task {task_id} is already {task.status}")
+        raise TaskAlreadyFinished(f"task {task_id} is already {task.status}")
     session.execute(
         update(Task)
         .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
-        .values(status="cancelled", early_stop_reason="cancelled", completed_at=func.now())
+        .values(
+            status=TaskStatus.CANCELLED,
+            early_stop_reason=EarlyStopReason.CANCELLED,
+            completed_at=func.now(),
+        )
     )
-    session.commit()
     session.refresh(task)
     return task
 
@@ -205,26 +219,21 @@ def retry_failed(
     failed = set(
         session.scalars(
             select(Sample.sample_index).where(
-                Sample.task_id == original.id, Sample.status == "failed"
+                Sample.task_id == original.id, Sample.status == SampleStatus.FAILED
             )
         )
     )
     if not failed:
-        raise ApiError(400, "NOTHING_TO_RETRY", f"task {original.id} has no failed sample")
+        raise NothingToRetry(f"task {original.id} has no failed sample")
     wanted = sorted(set(request.sample_indices)) if request.sample_indices else sorted(failed)
     not_failed = [i for i in wanted if i not in failed]
     if not_failed:
-        raise ApiError(
-            400,
-            "NOTHING_TO_RETRY",
-            f"sample_indices {not_failed} did not fail in task {original.id}",
-        )
+        raise NothingToRetry(f"sample_indices {not_failed} did not fail in task {original.id}")
     for field in ("test_file_path", "reference_file_path"):
         resolve_data_path(settings.DATA_DIR, original.config[field], field)
     task = _copy_task(session, original, len(wanted))
     task.owner_id = owner_id
     _copy_samples(session, original.id, task.id, wanted)
-    session.commit()
     return task, wanted
 
 
@@ -243,7 +252,7 @@ def _copy_task(session: Session, original: Task, total: int) -> Task:
     ]
     task = Task(
         name=f"{original.name} (retry of #{original.id})"[:255],
-        status="pending",
+        status=TaskStatus.PENDING,
         total_samples=total,
         continue_from_task_id=original.id,
         **{c: getattr(original, c) for c in columns},
@@ -274,14 +283,14 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
                 "sample_id": s.sample_id,
                 "composition": s.composition,
                 "truth": s.truth,
-                "status": "pending",
+                "status": SampleStatus.PENDING,
                 "iterations_done": rounds.get(s.sample_index, 0),
             }
             for s in originals
         ],
     )
     copied = select(
-        func.cast(task_id, Prediction.task_id.type),
+        cast(literal(task_id), Prediction.task_id.type),
         Prediction.sample_index,
         Prediction.iteration,
         Prediction.values,
@@ -293,7 +302,7 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
         Prediction.attempts,
         Prediction.messages_zlib,
         Prediction.reasoning,
-        func.cast(source_id, Prediction.task_id.type),
+        cast(literal(source_id), Prediction.task_id.type),
     ).where(Prediction.task_id == source_id, Prediction.sample_index.in_(indices))
     session.execute(
         insert(Prediction).from_select(

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from backend.core.vocabulary import ErrorType
 from backend.workflow.errors import PredictionError
 
 PLAUSIBLE_FACTOR = 10.0
@@ -40,7 +41,7 @@ def extract_json_object(text: str, *, repair: bool = False) -> dict[str, Any]:
         return repaired
     if found:
         return found[0]
-    raise PredictionError("parse_error", "the answer holds no JSON object")
+    raise PredictionError(ErrorType.PARSE_ERROR, "the answer holds no JSON object")
 
 
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
@@ -70,20 +71,20 @@ def repair_json_object(text: str) -> dict[str, Any] | None:
 
 def _as_number(target: str, raw: Any) -> float:
     if isinstance(raw, bool):
-        raise PredictionError("type_error", f"{target}: {raw!r} is not a number")
+        raise PredictionError(ErrorType.TYPE_ERROR, f"{target}: {raw!r} is not a number")
     if isinstance(raw, int | float):
         value = float(raw)
     elif isinstance(raw, str):
         match = re.fullmatch(r"\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*[^\d\s]*\s*", raw)
         if not match:
-            raise PredictionError("type_error", f"{target}: {raw!r} is not a number")
+            raise PredictionError(ErrorType.TYPE_ERROR, f"{target}: {raw!r} is not a number")
         value = float(match.group(1))
     elif isinstance(raw, Mapping) and "value" in raw:
         return _as_number(target, raw["value"])
     else:
-        raise PredictionError("type_error", f"{target}: {raw!r} is not a number")
+        raise PredictionError(ErrorType.TYPE_ERROR, f"{target}: {raw!r} is not a number")
     if not math.isfinite(value):
-        raise PredictionError("type_error", f"{target}: {raw!r} is not a finite number")
+        raise PredictionError(ErrorType.TYPE_ERROR, f"{target}: {raw!r} is not a finite number")
     return value
 
 
@@ -98,16 +99,16 @@ def parse_predictions(
     answer = extract_json_object(text, repair=repair)
     predictions = answer.get("predictions", answer)
     if not isinstance(predictions, Mapping):
-        raise PredictionError("parse_error", "`predictions` is not an object")
+        raise PredictionError(ErrorType.PARSE_ERROR, "`predictions` is not an object")
     values: dict[str, float] = {}
     for target in targets:
         if target not in predictions:
-            raise PredictionError("missing_field", f"the answer has no value for {target}")
+            raise PredictionError(ErrorType.MISSING_FIELD, f"the answer has no value for {target}")
         value = _as_number(target, predictions[target])
         low, high = bounds[target]
         if not low <= value <= high:
             raise PredictionError(
-                "range_error",
+                ErrorType.RANGE_ERROR,
                 f"{target}: {value:g} is outside the plausible range [{low:g}, {high:g}]",
             )
         values[target] = value

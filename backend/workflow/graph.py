@@ -7,14 +7,19 @@ Each sample runs its own graph; samples never wait for each other (no round barr
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
+from backend.core.vocabulary import ErrorType, SampleStatus
 from backend.workflow.convergence import is_converged, relative_change
 from backend.workflow.errors import PredictionError, TaskAuthError
 from backend.workflow.predictors import Answer, Cancelled, Predictor, RunLimits
 
+# How a sample's loop ended; None while it goes on. A cancelled sample keeps its stored status.
+Outcome = Literal[
+    SampleStatus.CONVERGED, SampleStatus.NOT_CONVERGED, SampleStatus.FAILED, "cancelled"
+]
 logger = logging.getLogger(__name__)
 
 
@@ -24,7 +29,7 @@ class SampleState(TypedDict):
     history: list[dict[str, float]]
     converged_at: int | None
     answer: Answer | None
-    outcome: str | None  # converged | not_converged | failed | cancelled; None: go on
+    outcome: Outcome | None
 
 
 class RoundSink(Protocol):
@@ -33,7 +38,7 @@ class RoundSink(Protocol):
         sample_index: int,
         iteration: int,
         answer: Answer,
-        status: str,
+        status: SampleStatus,
         converged_at: int | None,
     ) -> None: ...
 
@@ -59,11 +64,11 @@ def round_converged(
     )
 
 
-def next_outcome(rounds: int, converged_at: int | None, rules: LoopRules) -> str | None:
+def next_outcome(rounds: int, converged_at: int | None, rules: LoopRules) -> Outcome | None:
     if converged_at is not None and rules.early_stop:
-        return "converged"
+        return SampleStatus.CONVERGED
     if rounds >= rules.max_iterations:
-        return "converged" if converged_at is not None else "not_converged"
+        return SampleStatus.CONVERGED if converged_at is not None else SampleStatus.NOT_CONVERGED
     return None
 
 
@@ -84,15 +89,17 @@ def build_sample_graph(
         except PredictionError as exc:
             # task_id and sample_index come from the log context the runner sets.
             logger.warning(
-                "LLM credentials rejected" if exc.error_type == "auth_error" else "sample failed",
+                "LLM credentials rejected"
+                if exc.error_type == ErrorType.AUTH_ERROR
+                else "sample failed",
                 extra={"error_type": exc.error_type, "iteration": iteration, "error": exc.message},
             )
-            if exc.error_type == "auth_error":
+            if exc.error_type == ErrorType.AUTH_ERROR:
                 limits.cancelled.set()  # no other sample may call with these credentials
             await sink.save_failure(state["sample_index"], iteration, exc)
-            if exc.error_type == "auth_error":
+            if exc.error_type == ErrorType.AUTH_ERROR:
                 raise TaskAuthError(exc.message) from exc
-            return {"answer": None, "outcome": "failed"}
+            return {"answer": None, "outcome": SampleStatus.FAILED}
         return {"answer": answer}
 
     async def record(state: SampleState) -> dict[str, Any]:
@@ -107,7 +114,7 @@ def build_sample_graph(
         ):
             converged_at = len(history)
         outcome = next_outcome(len(history), converged_at, rules)
-        status = outcome or "running"
+        status = SampleStatus(outcome) if outcome else SampleStatus.RUNNING
         await sink.save_round(state["sample_index"], len(history), answer, status, converged_at)
         return {
             "history": history,

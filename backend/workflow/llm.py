@@ -23,6 +23,7 @@ from tenacity import (
 
 from backend.core import metrics
 from backend.core.config import Settings
+from backend.core.vocabulary import ErrorType, Provider
 from backend.workflow.errors import PredictionError
 
 litellm.telemetry = False
@@ -30,9 +31,6 @@ litellm.suppress_debug_info = True
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-
-LLM_PROVIDERS = ("openai", "gemini", "ollama")
-PROVIDERS = ("baseline", *LLM_PROVIDERS)
 
 
 @dataclass(frozen=True)
@@ -47,9 +45,9 @@ class LlmTarget:
 
 def missing_credentials(provider: str, settings: Settings) -> str | None:
     """Why `provider` cannot be called with these settings, or None if it can."""
-    if provider == "gemini" and not settings.GEMINI_API_KEY:
+    if provider == Provider.GEMINI and not settings.GEMINI_API_KEY:
         return "GEMINI_API_KEY is not set"
-    if provider == "openai" and not (settings.OPENAI_API_KEY or settings.LLM_API_BASE):
+    if provider == Provider.OPENAI and not (settings.OPENAI_API_KEY or settings.LLM_API_BASE):
         return "set OPENAI_API_KEY, or LLM_API_BASE for an OpenAI-compatible server"
     return None
 
@@ -58,15 +56,15 @@ def llm_target(provider: str, model: str, settings: Settings) -> LlmTarget:
     def secret(value: Any) -> str | None:
         return value.get_secret_value() if value else None
 
-    if provider == "openai":
+    if provider == Provider.OPENAI:
         key = secret(settings.OPENAI_API_KEY) or ("none" if settings.LLM_API_BASE else None)
         return LlmTarget(
             f"openai/{model}", settings.LLM_API_BASE, key, settings.LLM_TIMEOUT_SECONDS
         )
-    if provider == "gemini":
+    if provider == Provider.GEMINI:
         key = secret(settings.GEMINI_API_KEY)
         return LlmTarget(f"gemini/{model}", None, key, settings.LLM_TIMEOUT_SECONDS)
-    if provider == "ollama":
+    if provider == Provider.OLLAMA:
         return LlmTarget(
             f"ollama/{model}", settings.LLM_API_BASE, None, settings.LLM_TIMEOUT_SECONDS
         )
@@ -103,28 +101,28 @@ def classify(exc: Exception) -> PredictionError:
     if isinstance(exc, PredictionError):
         return exc
     message = f"{type(exc).__name__}: {str(exc)[:500]}"
-    kinds: list[tuple[type | tuple[type, ...], str]] = [
-        (litellm.Timeout, "api_timeout"),
-        (asyncio.TimeoutError, "api_timeout"),
-        (litellm.RateLimitError, "rate_limit"),
-        ((litellm.AuthenticationError, litellm.PermissionDeniedError), "auth_error"),
+    kinds: list[tuple[type | tuple[type, ...], ErrorType]] = [
+        (litellm.Timeout, ErrorType.API_TIMEOUT),
+        (asyncio.TimeoutError, ErrorType.API_TIMEOUT),
+        (litellm.RateLimitError, ErrorType.RATE_LIMIT),
+        ((litellm.AuthenticationError, litellm.PermissionDeniedError), ErrorType.AUTH_ERROR),
         (
             (litellm.InternalServerError, litellm.ServiceUnavailableError),
-            "server_error",
+            ErrorType.SERVER_ERROR,
         ),
-        (litellm.APIConnectionError, "connection_error"),
+        (litellm.APIConnectionError, ErrorType.CONNECTION_ERROR),
     ]
     for kind, error_type in kinds:
         if isinstance(exc, kind):
             return PredictionError(error_type, message, _retry_after(exc))
     status = getattr(exc, "status_code", None)
     if isinstance(status, int) and status in (401, 403):
-        return PredictionError("auth_error", message)
+        return PredictionError(ErrorType.AUTH_ERROR, message)
     if isinstance(status, int) and status == 429:
-        return PredictionError("rate_limit", message, _retry_after(exc))
+        return PredictionError(ErrorType.RATE_LIMIT, message, _retry_after(exc))
     if isinstance(status, int) and status >= 500:
-        return PredictionError("server_error", message)
-    return PredictionError("unknown_error", message)
+        return PredictionError(ErrorType.SERVER_ERROR, message)
+    return PredictionError(ErrorType.UNKNOWN_ERROR, message)
 
 
 def prompt_messages(prompt: str) -> list[dict[str, str]]:
@@ -191,10 +189,10 @@ def backoff_wait(settings: Settings) -> Callable[[RetryCallState], float]:
     """About factor × 2^attempt seconds, with jitter; never sooner than Retry-After says."""
 
     def wait(state: RetryCallState) -> float:
-        exponential = settings.RETRY_BACKOFF_FACTOR * 2 ** (state.attempt_number - 1)
+        exponential = settings.RETRY_BACKOFF_FACTOR * 2.0 ** (state.attempt_number - 1)
         delay = exponential * random.uniform(0.5, 1.0)
         exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None)
+        hint = exc.retry_after if isinstance(exc, PredictionError) else None
         if hint is not None:
             delay = max(delay, hint)
         return min(delay, settings.RETRY_MAX_WAIT_SECONDS)

@@ -218,7 +218,7 @@ def in_one_window(attempt: Callable[[], T], window: int = WINDOW) -> T:
     loaded machine a burst can spill into the next window, which would reset the counts."""
     for _ in range(5):
         start = (time.time() // window + 1) * window
-        wait_until(lambda s=start: time.time() >= s, timeout=window + 1, interval=0.02)
+        wait_until(lambda s=start: time.time() >= s, timeout=window + 1, interval=0.02)  # type: ignore[misc]
         result = attempt()
         if time.time() < start + window:
             return result

@@ -118,7 +118,9 @@ def test_spellings_of_one_name_share_one_login_bucket(server: LiveServer, admin:
     """ " admin", "admin  ", "ADMIN" each got a fresh bucket; from four addresses (as behind a
     trusted proxy) the per-address limit never triggered either."""
     spellings = ["vic", " vic", "vic  ", "VIC "]
-    attempts = [(n, "wrong password", f"198.51.100.{i}") for i, n in enumerate(spellings)]
+    attempts: list[tuple[str, str, str | None]] = [
+        (n, "wrong password", f"198.51.100.{i}") for i, n in enumerate(spellings)
+    ]
     assert in_one_window(lambda: burst(server, attempts), WINDOW) == [401, 401, 401, 429]
 
 

@@ -1,5 +1,7 @@
 """Every bad input to `start` answers 4xx with the envelope and creates no task."""
 
+from typing import Any
+
 import pytest
 
 from tests.helpers import ApiClient, reference_table, sample_table, start_body, unique_ids
@@ -28,9 +30,8 @@ def test_out_of_range_fields_are_named_with_their_range(
     api: ApiClient, paths: tuple[str, str], field: str, value: float, message: str
 ):
     before = api.task_count()
-    response = api.post(
-        "/api/iterative-prediction/start", json=start_body(*paths, **{field: value})
-    )
+    change: dict[str, Any] = {field: value}
+    response = api.post("/api/iterative-prediction/start", json=start_body(*paths, **change))
     assert response.status_code == 400
     assert response.json() == {"error": "INVALID_CONFIG", "details": [message]}
     assert api.task_count() == before
@@ -154,4 +155,5 @@ def test_accuracy_without_known_values_is_empty_not_an_error(api: ApiClient):
         "has_ground_truth": False,
         "targets": {},
         "scatter": {},
+        "interval_coverage": {},
     }

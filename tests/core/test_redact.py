@@ -7,6 +7,7 @@ import logging
 from backend.core.config import Settings
 from backend.core.logging import JsonLogFormatter
 from backend.core.redact import MARK, redact
+from backend.core.vocabulary import ErrorType
 from backend.workflow.errors import PredictionError
 
 KEY = "sk-proj-Zy8xQ2w9c0ffee0123456789"
@@ -37,7 +38,7 @@ def test_ordinary_text_is_left_alone():
 
 
 def test_prediction_errors_and_log_lines_are_redacted():
-    assert KEY not in PredictionError("auth_error", f"bad key {KEY}").message
+    assert KEY not in PredictionError(ErrorType.AUTH_ERROR, f"bad key {KEY}").message
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLogFormatter("%(message)s"))

@@ -96,5 +96,5 @@ def test_a_forged_forwarded_for_neither_resets_the_address_limit_nor_enters_the_
 
 
 def test_an_unauthenticated_body_is_refused_before_it_is_read(stack: _Stack):
-    line = _raw_post(stack, "/api/iterative-prediction/start", {"Content-Type": "application/json"})
+    line = _raw_post(stack, "/api/iterative-prediction/start", {"Content-Type": "application/json"})  # type: ignore[arg-type]
     assert line.endswith("401 Unauthorized"), line

@@ -7,6 +7,7 @@ pytest 9, so the operations are driven through Hypothesis directly."""
 
 import os
 from collections import Counter
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,7 @@ from tests.helpers import ApiClient, reference_table, sample_table
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
-def fuzz_operation(operation, failures: list[str], counter: list[int]) -> None:  # type: ignore[no-untyped-def]
+def fuzz_operation(operation: Any, failures: list[str], counter: list[int]) -> None:
     """Up to EXAMPLES cases of one operation; bad answers are appended to `failures`."""
 
     @given(case=operation.as_strategy())
@@ -29,7 +30,7 @@ def fuzz_operation(operation, failures: list[str], counter: list[int]) -> None: 
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    def run(case) -> None:  # type: ignore[no-untyped-def]
+    def run(case: Any) -> None:
         counter[0] += 1
         response = case.call(timeout=30)
         body = "" if isinstance(case.body, NotSet) else f" body={case.body!r:.200}"
@@ -50,7 +51,7 @@ def fuzz_operation(operation, failures: list[str], counter: list[int]) -> None: 
     run()
 
 
-def test_api_answers_conform_to_its_schema(live_api):  # type: ignore[no-untyped-def]
+def test_api_answers_conform_to_its_schema(live_api: Any) -> None:
     # Something real to hit: two datasets and a finished baseline task.
     with ApiClient(live_api.base_url, live_api.data_dir) as api:
         task_id = api.start(sample_table(["F1", "F2"]), reference_table(), llm_provider="baseline")

@@ -9,6 +9,7 @@ import json
 import os
 import random
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -60,7 +61,7 @@ def test_task_survives_three_sigkills(pg, template_db, fake_llm, tmp_path):
             )
             return {(r[0], r[1]) for r in rows}
 
-    kills = []
+    kills: list[dict[str, Any]] = []
     server.start()
     try:
         with ApiClient(server.base_url) as api:
@@ -71,7 +72,11 @@ def test_task_survives_three_sigkills(pg, template_db, fake_llm, tmp_path):
                 max_iterations=6,
             )
         for fraction in KILLS_AT:
-            wait_until(lambda f=fraction: len(stored()) >= f * expected_rounds, timeout=300)
+
+            def reached(fraction: float = fraction) -> bool:
+                return len(stored()) >= fraction * expected_rounds
+
+            wait_until(reached, timeout=300)
             server.kill()
             at_kill = stored()
             calls = [c for i in ids for c in fake_llm.calls(i)]
@@ -97,7 +102,7 @@ def test_task_survives_three_sigkills(pg, template_db, fake_llm, tmp_path):
     final = stored()
     position = {sample_id: i for i, sample_id in enumerate(ids)}
     with engine.connect() as connection:
-        per_sample = dict(
+        per_sample: dict[int, int] = dict(
             connection.execute(
                 text(
                     "SELECT sample_index, count(*) FROM predictions WHERE task_id = :t "

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from typing import Any
 
 from backend.services.csv_export import csv_lines, safe_cell
 
@@ -21,7 +22,7 @@ def test_numbers_stay_numbers():
 
 
 def test_lines_quote_and_round_trip():
-    rows = [["sample_id", "UTS"], ['=HYPERLINK("x")', -3.5], ["a,b\nc", 7]]
+    rows: list[list[Any]] = [["sample_id", "UTS"], ['=HYPERLINK("x")', -3.5], ["a,b\nc", 7]]
     text = "".join(csv_lines(rows))
     assert list(csv.reader(io.StringIO(text))) == [
         ["sample_id", "UTS"],

@@ -43,7 +43,11 @@ def test_first_round_has_no_change():
 
 
 def test_a_sample_converges_when_all_targets_do_at_once():
-    history = [{"a": 100, "b": 10}, {"a": 100.1, "b": 12}, {"a": 100.2, "b": 12.01}]
+    history: list[dict[str, float]] = [
+        {"a": 100, "b": 10},
+        {"a": 100.1, "b": 12},
+        {"a": 100.2, "b": 12.01},
+    ]
     assert sample_converged_at(history, ["a", "b"], 0.01) == 3
     assert sample_converged_at(history[:2], ["a", "b"], 0.01) is None
     assert sample_converged_at(history, ["a"], 0.01) == 2

@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Health */
-        get: operations["health_api_health_get"];
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -31,7 +31,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Login */
-        post: operations["login_api_auth_login_post"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -51,7 +51,7 @@ export interface paths {
          * Logout
          * @description Ends every dashboard session of the caller (API tokens are revoked one by one).
          */
-        post: operations["logout_api_auth_logout_post"];
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -66,7 +66,7 @@ export interface paths {
             cookie?: never;
         };
         /** Me */
-        get: operations["me_api_auth_me_get"];
+        get: operations["me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -83,10 +83,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Tokens */
-        get: operations["list_tokens_api_auth_tokens_get"];
+        get: operations["list_tokens"];
         put?: never;
         /** Create Token */
-        post: operations["create_token_api_auth_tokens_post"];
+        post: operations["create_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -104,7 +104,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke Token */
-        delete: operations["revoke_token_api_auth_tokens__token_id__delete"];
+        delete: operations["revoke_token"];
         options?: never;
         head?: never;
         patch?: never;
@@ -118,10 +118,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Users */
-        get: operations["list_users_api_users_get"];
+        get: operations["list_users"];
         put?: never;
         /** Create User */
-        post: operations["create_user_api_users_post"];
+        post: operations["create_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -142,7 +142,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Update User */
-        patch: operations["update_user_api_users__user_id__patch"];
+        patch: operations["update_user"];
         trace?: never;
     };
     "/api/audit": {
@@ -153,7 +153,7 @@ export interface paths {
             cookie?: never;
         };
         /** Audit Trail */
-        get: operations["audit_trail_api_audit_get"];
+        get: operations["audit_trail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -170,30 +170,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Datasets */
-        get: operations["list_datasets_api_datasets_get"];
+        get: operations["list_datasets"];
         put?: never;
         /** Upload Dataset */
-        post: operations["upload_dataset_api_datasets_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/datasets/preview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Preview Upload
-         * @description The file decoded (detected encoding unless one is named) and parsed; nothing is stored.
-         */
-        post: operations["preview_upload_api_datasets_preview_post"];
+        post: operations["upload_dataset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -208,14 +188,14 @@ export interface paths {
             cookie?: never;
         };
         /** Get Dataset */
-        get: operations["get_dataset_api_datasets__dataset_id__get"];
+        get: operations["get_dataset"];
         put?: never;
         post?: never;
         /**
          * Delete Dataset
          * @description Delete an uploaded dataset (its owner, or an admin); 409 while an unfinished task uses it.
          */
-        delete: operations["delete_dataset_api_datasets__dataset_id__delete"];
+        delete: operations["delete_dataset"];
         options?: never;
         head?: never;
         patch?: never;
@@ -229,7 +209,7 @@ export interface paths {
             cookie?: never;
         };
         /** List Tasks */
-        get: operations["list_tasks_api_tasks_get"];
+        get: operations["list_tasks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -246,7 +226,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get Task */
-        get: operations["get_task_api_tasks__task_id__get"];
+        get: operations["get_task"];
         put?: never;
         post?: never;
         delete?: never;
@@ -265,7 +245,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel Task */
-        post: operations["cancel_task_api_tasks__task_id__cancel_post"];
+        post: operations["cancel_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -281,8 +261,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start */
-        post: operations["start_api_iterative_prediction_start_post"];
+        /** Start Task */
+        post: operations["start_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -302,7 +282,7 @@ export interface paths {
          * Preview Prompt
          * @description The round-1 prompt of one sample, rendered without calling any model.
          */
-        post: operations["preview_prompt_api_iterative_prediction_preview_prompt_post"];
+        post: operations["preview_prompt"];
         delete?: never;
         options?: never;
         head?: never;
@@ -319,7 +299,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Retry Failed */
-        post: operations["retry_failed_api_iterative_prediction_retry_failed_post"];
+        post: operations["retry_failed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -334,7 +314,7 @@ export interface paths {
             cookie?: never;
         };
         /** Convergence Stats */
-        get: operations["convergence_stats_api_iterative_prediction_convergence_stats_get"];
+        get: operations["convergence_stats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -351,11 +331,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Iterations
+         * Get Iterations
          * @description Per-sample history; `result_id` is the task id. Partial while the task runs. Without a
          *     page, the whole history of a task of at most HISTORY_MAX_UNPAGED_SAMPLES samples.
          */
-        get: operations["iterations_api_results__result_id__iterations_get"];
+        get: operations["get_iterations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -372,95 +352,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Accuracy
+         * Get Accuracy
          * @description MAE, RMSE and R² per target per round, when the test file carried known values.
          */
-        get: operations["accuracy_api_results__result_id__accuracy_get"];
+        get: operations["get_accuracy"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/results/{result_id}/samples/{sample_index}/rounds/{iteration}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Round Detail
-         * @description One round as it happened: the messages sent, the raw answer, the model's reasoning, the
-         *     parsed values, tokens, cost, latency and attempts; a failed round answers with its error.
-         */
-        get: operations["round_detail_api_results__result_id__samples__sample_index__rounds__iteration__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/results/{result_id}/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Export Results
-         * @description The results as an attachment: `final` one row per sample (final values, interval bounds
-         *     when calibrated), `rounds` one row per sample per round. CSV text cells are formula-safe.
-         */
-        get: operations["export_results_api_results__result_id__export_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/compare": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Compare Tasks
-         * @description Accuracy (round 1 and final), convergence, usage and time of each task; the newest
-         *     completed baseline on the same test file is added as a row when none was chosen.
-         */
-        get: operations["compare_tasks_api_compare_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tasks/{task_id}/baseline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Run Baseline
-         * @description Start the baseline on this task's test set (same files, targets and columns).
-         */
-        post: operations["run_baseline_api_tasks__task_id__baseline_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -484,13 +381,6 @@ export interface components {
             /** Scatter */
             scatter: {
                 [key: string]: components["schemas"]["ScatterPoint"][];
-            };
-            /**
-             * Interval Coverage
-             * @default {}
-             */
-            interval_coverage: {
-                [key: string]: number | null;
             };
         };
         /** AuditOut */
@@ -524,66 +414,14 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** Body_preview_upload_api_datasets_preview_post */
-        Body_preview_upload_api_datasets_preview_post: {
+        /** Body_upload_dataset */
+        Body_upload_dataset: {
             /**
              * File
+             * Format: binary
              * @description a CSV file with a header row
              */
             file: string;
-            /**
-             * Encoding
-             * @description the file's encoding; detected when not given
-             */
-            encoding?: ("utf-8" | "gb18030" | "cp1252" | "latin-1") | null;
-        };
-        /** Body_upload_dataset_api_datasets_post */
-        Body_upload_dataset_api_datasets_post: {
-            /**
-             * File
-             * @description a CSV file with a header row
-             */
-            file: string;
-            /**
-             * Encoding
-             * @description the file's encoding; detected when not given
-             */
-            encoding?: ("utf-8" | "gb18030" | "cp1252" | "latin-1") | null;
-        };
-        /** ComparedTask */
-        ComparedTask: {
-            /** Task Id */
-            task_id: number;
-            /** Task Name */
-            task_name: string;
-            /** Llm Provider */
-            llm_provider: string;
-            /** Llm Model */
-            llm_model: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "running" | "completed" | "failed" | "cancelled";
-            /** Test File Path */
-            test_file_path: string;
-            /** Added As Baseline */
-            added_as_baseline: boolean;
-            /** Usage */
-            usage: {
-                [key: string]: unknown;
-            } | null;
-            /** Duration Seconds */
-            duration_seconds: number | null;
-            accuracy: components["schemas"]["Accuracy"];
-            convergence: components["schemas"]["ConvergenceStats"];
-        };
-        /** Comparison */
-        Comparison: {
-            /** Tasks */
-            tasks: components["schemas"]["ComparedTask"][];
-            /** Same Test File */
-            same_test_file: boolean;
         };
         /** ConvergenceStats */
         ConvergenceStats: {
@@ -603,6 +441,12 @@ export interface components {
             slowest_convergence_iteration: number;
             samples_by_convergence_speed: components["schemas"]["SpeedBuckets"];
         };
+        /**
+         * ConvergenceStatus
+         * @description A sample's or a target's verdict in the iteration history.
+         * @enum {string}
+         */
+        ConvergenceStatus: "converged" | "not_converged" | "failed";
         /** DatasetDetail */
         DatasetDetail: {
             /** Dataset Id */
@@ -666,13 +510,33 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** ErrorBody */
-        ErrorBody: {
-            /** Error */
+        /**
+         * EarlyStopReason
+         * @enum {string}
+         */
+        EarlyStopReason: "all_samples_converged" | "max_iterations_reached" | "cancelled";
+        /**
+         * ErrorEnvelope
+         * @description Every 4xx and 5xx answer.
+         */
+        ErrorEnvelope: {
+            /**
+             * Error
+             * @description a stable code, e.g. INVALID_CONFIG or TASK_NOT_FOUND
+             */
             error: string;
-            /** Details */
+            /**
+             * Details
+             * @description a list of messages for INVALID_CONFIG, one message for every other code
+             */
             details: string | string[];
         };
+        /**
+         * ErrorType
+         * @description Why one prediction failed (API.md, "Failures and retries").
+         * @enum {string}
+         */
+        ErrorType: "api_timeout" | "rate_limit" | "auth_error" | "server_error" | "connection_error" | "parse_error" | "missing_field" | "type_error" | "range_error" | "unknown_error";
         /** GlobalInfo */
         GlobalInfo: {
             /** Task Id */
@@ -685,8 +549,7 @@ export interface components {
             convergence_threshold: number;
             /** Early Stopped */
             early_stopped: boolean;
-            /** Early Stop Reason */
-            early_stop_reason: string | null;
+            early_stop_reason: components["schemas"]["EarlyStopReason"] | null;
             /** Total Samples */
             total_samples: number;
             /** Converged Samples */
@@ -702,11 +565,6 @@ export interface components {
             completed_at: string | null;
             /** Total Duration Seconds */
             total_duration_seconds: number | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /** HealthOut */
         HealthOut: {
@@ -725,15 +583,6 @@ export interface components {
             offset: number;
             /** Total */
             total: number;
-        };
-        /** Interval */
-        Interval: {
-            /** Lower */
-            lower: number;
-            /** Upper */
-            upper: number;
-            /** Level */
-            level: number;
         };
         /** IterationHistory */
         IterationHistory: {
@@ -792,11 +641,7 @@ export interface components {
             id: number | null;
             /** Username */
             username: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member" | "viewer";
+            role: components["schemas"]["Role"];
             /**
              * Active
              * @default true
@@ -804,13 +649,6 @@ export interface components {
             active: boolean;
             /** Auth Required */
             auth_required: boolean;
-        };
-        /** Message */
-        Message: {
-            /** Role */
-            role: string;
-            /** Content */
-            content: string;
         };
         /** NewToken */
         NewToken: {
@@ -860,11 +698,8 @@ export interface components {
             reference_file_path: string;
             /** Target Properties */
             target_properties: string[];
-            /**
-             * Llm Provider
-             * @default baseline
-             */
-            llm_provider: string;
+            /** @default baseline */
+            llm_provider: components["schemas"]["Provider"];
             /**
              * Llm Model
              * @default baseline
@@ -915,6 +750,11 @@ export interface components {
              */
             sample_index: number;
         };
+        /**
+         * Provider
+         * @enum {string}
+         */
+        Provider: "baseline" | "openai" | "gemini" | "ollama";
         /** RetryRequest */
         RetryRequest: {
             /** Task Id */
@@ -934,53 +774,11 @@ export interface components {
             message: string;
         };
         /**
-         * RoundDetail
-         * @description One round of one sample as it happened (a failed round carries `error`).
+         * Role
+         * @description In rank order: each role may do everything the ones before it may.
+         * @enum {string}
          */
-        RoundDetail: {
-            /** Task Id */
-            task_id: number;
-            /** Sample Index */
-            sample_index: number;
-            /** Sample Id */
-            sample_id: string;
-            /** Iteration */
-            iteration: number;
-            /** Messages */
-            messages: components["schemas"]["Message"][];
-            /** Raw Answer */
-            raw_answer: string | null;
-            /** Reasoning */
-            reasoning: {
-                [key: string]: unknown;
-            } | null;
-            /** Predictions */
-            predictions: {
-                [key: string]: number;
-            };
-            /** Prompt Tokens */
-            prompt_tokens: number | null;
-            /** Completion Tokens */
-            completion_tokens: number | null;
-            /** Cost Usd */
-            cost_usd: number | null;
-            /** Latency Ms */
-            latency_ms: number | null;
-            /** Attempts */
-            attempts: number;
-            /** Model */
-            model: string;
-            /** Cached */
-            cached: boolean;
-            error: components["schemas"]["RoundError"] | null;
-        };
-        /** RoundError */
-        RoundError: {
-            /** Error Type */
-            error_type: string;
-            /** Message */
-            message: string;
-        };
+        Role: "viewer" | "member" | "admin";
         /** RoundScores */
         RoundScores: {
             /** N */
@@ -998,8 +796,7 @@ export interface components {
         SampleError: {
             /** Iteration */
             iteration: number;
-            /** Error Type */
-            error_type: string;
+            error_type: components["schemas"]["ErrorType"];
             /** Message */
             message: string;
             /** Attempts */
@@ -1015,11 +812,7 @@ export interface components {
             composition: {
                 [key: string]: unknown;
             };
-            /**
-             * Convergence Status
-             * @enum {string}
-             */
-            convergence_status: "converged" | "not_converged" | "failed";
+            convergence_status: components["schemas"]["ConvergenceStatus"];
             /** Converged At Iteration */
             converged_at_iteration: number | null;
             /** Targets */
@@ -1029,13 +822,6 @@ export interface components {
             /** Final Predictions */
             final_predictions: {
                 [key: string]: number;
-            };
-            /**
-             * Intervals
-             * @default {}
-             */
-            intervals: {
-                [key: string]: components["schemas"]["Interval"];
             };
             /** Failed Iterations */
             failed_iterations: number[];
@@ -1052,10 +838,6 @@ export interface components {
             predicted: number;
             /** Measured */
             measured: number;
-            /** Lower */
-            lower?: number | null;
-            /** Upper */
-            upper?: number | null;
         };
         /** Scores */
         Scores: {
@@ -1089,11 +871,8 @@ export interface components {
             reference_file_path: string;
             /** Target Properties */
             target_properties: string[];
-            /**
-             * Llm Provider
-             * @default baseline
-             */
-            llm_provider: string;
+            /** @default baseline */
+            llm_provider: components["schemas"]["Provider"];
             /**
              * Llm Model
              * @default baseline
@@ -1145,11 +924,7 @@ export interface components {
             task_id: number;
             /** Task Name */
             task_name: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "running" | "completed" | "failed" | "cancelled";
+            status: components["schemas"]["TaskStatus"];
             /**
              * Created At
              * Format: date-time
@@ -1189,18 +964,13 @@ export interface components {
             task_name: string;
             /** Task Description */
             task_description: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "running" | "completed" | "failed" | "cancelled";
+            status: components["schemas"]["TaskStatus"];
             /**
              * Enable Iteration
              * @default true
              */
             enable_iteration: boolean;
-            /** Llm Provider */
-            llm_provider: string;
+            llm_provider: components["schemas"]["Provider"];
             /** Llm Model */
             llm_model: string;
             /** Is Baseline */
@@ -1231,8 +1001,7 @@ export interface components {
             failed_samples: number;
             /** Continue From Task Id */
             continue_from_task_id: number | null;
-            /** Early Stop Reason */
-            early_stop_reason: string | null;
+            early_stop_reason: components["schemas"]["EarlyStopReason"] | null;
             /**
              * Created At
              * Format: date-time
@@ -1261,6 +1030,11 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /**
+         * TaskStatus
+         * @enum {string}
+         */
+        TaskStatus: "pending" | "running" | "completed" | "failed" | "cancelled";
         /** TokenOut */
         TokenOut: {
             /** Id */
@@ -1290,34 +1064,13 @@ export interface components {
             /** Expires In Days */
             expires_in_days?: number | null;
         };
-        /** UploadPreview */
-        UploadPreview: {
-            /** Encoding */
-            encoding: string;
-            /** Rows */
-            rows: number;
-            /** Columns */
-            columns: string[];
-            /** Column Types */
-            column_types: {
-                [key: string]: "numeric" | "text";
-            };
-            /** Preview */
-            preview: {
-                [key: string]: unknown;
-            }[];
-        };
         /** UserCreate */
         UserCreate: {
             /** Username */
             username: string;
             /** Password */
             password: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member" | "viewer";
+            role: components["schemas"]["Role"];
         };
         /** UserOut */
         UserOut: {
@@ -1325,11 +1078,7 @@ export interface components {
             id: number | null;
             /** Username */
             username: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member" | "viewer";
+            role: components["schemas"]["Role"];
             /**
              * Active
              * @default true
@@ -1338,25 +1087,11 @@ export interface components {
         };
         /** UserUpdate */
         UserUpdate: {
-            /** Role */
-            role?: ("admin" | "member" | "viewer") | null;
+            role?: components["schemas"]["Role"] | null;
             /** Active */
             active?: boolean | null;
             /** Password */
             password?: string | null;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
     };
     responses: never;
@@ -1367,7 +1102,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    health_api_health_get: {
+    health: {
         parameters: {
             query?: never;
             header?: never;
@@ -1391,12 +1126,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    login_api_auth_login_post: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -1424,16 +1159,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Too Many Requests */
@@ -1442,12 +1177,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    logout_api_auth_logout_post: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -1469,12 +1204,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    me_api_auth_me_get: {
+    me: {
         parameters: {
             query?: never;
             header?: never;
@@ -1498,12 +1233,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_tokens_api_auth_tokens_get: {
+    list_tokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -1527,12 +1262,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    create_token_api_auth_tokens_post: {
+    create_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -1560,7 +1295,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1569,21 +1304,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    revoke_token_api_auth_tokens__token_id__delete: {
+    revoke_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -1609,7 +1344,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -1618,7 +1353,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1627,12 +1362,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_users_api_users_get: {
+    list_users: {
         parameters: {
             query?: never;
             header?: never;
@@ -1656,7 +1391,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1665,12 +1400,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    create_user_api_users_post: {
+    create_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -1698,7 +1433,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1707,7 +1442,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1716,7 +1451,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Conflict */
@@ -1725,21 +1460,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    update_user_api_users__user_id__patch: {
+    update_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -1769,7 +1504,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1778,7 +1513,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1787,7 +1522,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -1796,7 +1531,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Conflict */
@@ -1805,21 +1540,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    audit_trail_api_audit_get: {
+    audit_trail: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1846,7 +1581,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1855,7 +1590,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -1864,12 +1599,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_datasets_api_datasets_get: {
+    list_datasets: {
         parameters: {
             query?: never;
             header?: never;
@@ -1893,12 +1628,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    upload_dataset_api_datasets_post: {
+    upload_dataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -1907,7 +1642,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_dataset_api_datasets_post"];
+                "multipart/form-data": components["schemas"]["Body_upload_dataset"];
             };
         };
         responses: {
@@ -1926,7 +1661,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -1935,7 +1670,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -1944,7 +1679,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -1953,16 +1688,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Too Many Requests */
@@ -1971,81 +1706,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    preview_upload_api_datasets_preview_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": components["schemas"]["Body_preview_upload_api_datasets_preview_post"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UploadPreview"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Request Entity Too Large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    get_dataset_api_datasets__dataset_id__get: {
+    get_dataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2071,7 +1737,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2080,7 +1746,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2089,12 +1755,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    delete_dataset_api_datasets__dataset_id__delete: {
+    delete_dataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2118,7 +1784,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -2127,7 +1793,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2136,7 +1802,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Conflict */
@@ -2145,7 +1811,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2154,17 +1820,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    list_tasks_api_tasks_get: {
+    list_tasks: {
         parameters: {
             query?: {
                 limit?: number;
                 offset?: number;
-                status?: ("pending" | "running" | "completed" | "failed" | "cancelled") | null;
+                status?: components["schemas"]["TaskStatus"] | null;
             };
             header?: never;
             path?: never;
@@ -2187,7 +1853,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -2196,7 +1862,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2205,12 +1871,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    get_task_api_tasks__task_id__get: {
+    get_task: {
         parameters: {
             query?: never;
             header?: never;
@@ -2236,7 +1902,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2245,7 +1911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2254,12 +1920,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    cancel_task_api_tasks__task_id__cancel_post: {
+    cancel_task: {
         parameters: {
             query?: never;
             header?: never;
@@ -2285,7 +1951,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -2294,7 +1960,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2303,7 +1969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Conflict */
@@ -2312,7 +1978,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2321,12 +1987,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    start_api_iterative_prediction_start_post: {
+    start_task: {
         parameters: {
             query?: never;
             header?: never;
@@ -2354,7 +2020,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -2363,7 +2029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -2372,16 +2038,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Too Many Requests */
@@ -2390,7 +2056,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Service Unavailable */
@@ -2399,12 +2065,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    preview_prompt_api_iterative_prediction_preview_prompt_post: {
+    preview_prompt: {
         parameters: {
             query?: never;
             header?: never;
@@ -2432,7 +2098,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -2441,7 +2107,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -2450,16 +2116,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Service Unavailable */
@@ -2468,12 +2134,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    retry_failed_api_iterative_prediction_retry_failed_post: {
+    retry_failed: {
         parameters: {
             query?: never;
             header?: never;
@@ -2501,7 +2167,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -2510,7 +2176,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Forbidden */
@@ -2519,7 +2185,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2528,21 +2194,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    convergence_stats_api_iterative_prediction_convergence_stats_get: {
+    convergence_stats: {
         parameters: {
             query: {
                 task_id: number;
@@ -2568,7 +2234,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2577,21 +2243,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    iterations_api_results__result_id__iterations_get: {
+    get_iterations: {
         parameters: {
             query?: {
                 /** @description one sample; 404 if out of range */
@@ -2625,7 +2291,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Unauthorized */
@@ -2634,7 +2300,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2643,7 +2309,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2652,12 +2318,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
     };
-    accuracy_api_results__result_id__accuracy_get: {
+    get_accuracy: {
         parameters: {
             query?: never;
             header?: never;
@@ -2683,7 +2349,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -2692,7 +2358,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Validation Error */
@@ -2701,237 +2367,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    round_detail_api_results__result_id__samples__sample_index__rounds__iteration__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                result_id: number;
-                sample_index: number;
-                iteration: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RoundDetail"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    export_results_api_results__result_id__export_get: {
-        parameters: {
-            query?: {
-                format?: "csv" | "json";
-                layout?: "final" | "rounds";
-            };
-            header?: never;
-            path: {
-                result_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/csv": unknown;
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    compare_tasks_api_compare_get: {
-        parameters: {
-            query: {
-                /** @description 2 to 10 comma-separated task ids */
-                task_ids: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Comparison"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    run_baseline_api_tasks__task_id__baseline_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                task_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StartResponse"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };

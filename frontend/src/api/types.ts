@@ -8,7 +8,9 @@ type Schemas = components['schemas'];
 /** Fields the server fills with a default: optional when we send them. */
 type WithOptional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
-export type TaskStatus = Schemas['TaskOut']['status'];
+export type TaskStatus = Schemas['TaskStatus'];
+export type EarlyStopReason = Schemas['EarlyStopReason'];
+export type Provider = Schemas['Provider'];
 export type ColumnType = Schemas['DatasetOut']['column_types'][string];
 
 export type Dataset = Schemas['DatasetOut'];
@@ -47,10 +49,10 @@ export type Interval = Schemas['Interval'];
 export type Comparison = Schemas['Comparison'];
 export type ComparedTask = Schemas['ComparedTask'];
 
-export type ErrorBody = Schemas['ErrorBody'];
+export type ErrorEnvelope = Schemas['ErrorEnvelope'];
 export type Health = Schemas['HealthOut'];
 
-export type Role = Schemas['UserCreate']['role'];
+export type Role = Schemas['Role'];
 export type Me = Schemas['MeOut'];
 export type LoginRequest = Schemas['LoginRequest'];
 export type LoginResponse = Schemas['LoginResponse'];

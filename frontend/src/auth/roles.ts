@@ -1,9 +1,11 @@
 /** Roles and what each may do in the dashboard (the server enforces the same on every endpoint). */
 import type { Role } from '../api/types';
+import { RoleValues } from '../api/vocabulary';
 
-export const ROLES: readonly Role[] = ['viewer', 'member', 'admin'];
+/** In rank order, as the backend lists them: each role may do what the ones before it may. */
+export const ROLES: readonly Role[] = RoleValues;
 
-const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 };
+const rank = (role: Role) => ROLES.indexOf(role);
 
 export const ROLE_HELP: Record<Role, string> = {
   viewer: 'reads tasks and results',
@@ -12,13 +14,13 @@ export const ROLE_HELP: Record<Role, string> = {
 };
 
 export function asRole(value: string | null | undefined): Role | null {
-  return value === 'viewer' || value === 'member' || value === 'admin' ? value : null;
+  return ROLES.find((role) => role === value) ?? null;
 }
 
 /** True when `user` has at least the `needed` role. No user, or an unknown role, may do nothing. */
 export function hasRole(user: { role: string } | null | undefined, needed: Role): boolean {
   const role = asRole(user?.role);
-  return role !== null && RANK[role] >= RANK[needed];
+  return role !== null && rank(role) >= rank(needed);
 }
 
 /** Upload, start, cancel, retry, preview. */

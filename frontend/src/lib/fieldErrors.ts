@@ -13,7 +13,7 @@ export function fieldOf(detail: string, knownFields: readonly string[]): string 
   for (const field of sorted) {
     if (text.startsWith(field)) {
       const next = text.charAt(field.length);
-      if (next === '' || /[\s.:\[,'"]/.test(next)) return field;
+      if (next === '' || /[\s.:[,'"]/.test(next)) return field;
     }
   }
   return null;

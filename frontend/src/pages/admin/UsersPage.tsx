@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../../api/endpoints';
+import { FIELD_LIMITS } from '../../api/vocabulary';
 import type { Role, User, UserUpdate } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { asRole, ROLE_HELP, ROLES } from '../../auth/roles';
@@ -8,7 +9,7 @@ import { EmptyState, ErrorBanner, FieldError, Loading } from '../../components/F
 import { errorText } from '../../lib/errorText';
 import { useAsync } from '../../lib/useAsync';
 
-export const MIN_PASSWORD = 10;
+export const MIN_PASSWORD = FIELD_LIMITS.UserCreate.password.minLength;
 const USERNAME = /^[A-Za-z0-9._@-]+$/;
 
 export function validateNewUser(username: string, password: string): { username?: string[]; password?: string[] } {

@@ -70,7 +70,7 @@ export default function RunSettings({ form, errors, onChange }: Props) {
               aria-describedby={errors.llm_provider ? 'field-llm_provider-error' : 'field-llm_provider-hint'}
               onChange={(e) => {
                 const provider = PROVIDERS.find((p) => p.value === e.target.value);
-                onChange({ llm_provider: e.target.value, llm_model: provider?.defaultModel ?? '' });
+                if (provider) onChange({ llm_provider: provider.value, llm_model: provider.defaultModel });
               }}
             >
               {PROVIDERS.map((p) => (

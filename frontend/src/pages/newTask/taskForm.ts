@@ -1,23 +1,34 @@
 /** The new-task form: its state, its limits (API.md), its validation and the request it becomes. */
-import type { StartRequest } from '../../api/types';
+import type { Provider, StartRequest } from '../../api/types';
+import { FIELD_LIMITS, ProviderValues } from '../../api/vocabulary';
 import type { FieldErrors } from '../../lib/fieldErrors';
 
+const SERVER = FIELD_LIMITS.StartRequest;
+
+/** The server's ranges (from its OpenAPI document); the step is the form's own. */
+function limit(field: { minimum: number; maximum: number; integer?: boolean }, step: number) {
+  return { min: field.minimum, max: field.maximum, step, integer: field.integer === true };
+}
+
 export const LIMITS = {
-  max_iterations: { min: 1, max: 10, step: 1, integer: true },
-  convergence_threshold: { min: 0.001, max: 0.1, step: 0.001, integer: false },
-  max_workers: { min: 1, max: 20, step: 1, integer: true },
-  temperature: { min: 0, max: 2, step: 0.1, integer: false },
-  reference_top_k: { min: 1, max: 50, step: 1, integer: true },
-} as const;
+  max_iterations: limit(SERVER.max_iterations, 1),
+  convergence_threshold: limit(SERVER.convergence_threshold, 0.001),
+  max_workers: limit(SERVER.max_workers, 1),
+  temperature: limit(SERVER.temperature, 0.1),
+  reference_top_k: limit(SERVER.reference_top_k, 1),
+};
 
 export type NumericField = keyof typeof LIMITS;
 
-export const PROVIDERS = [
-  { value: 'baseline', label: 'Baseline (kNN, no LLM)', defaultModel: 'knn' },
-  { value: 'openai', label: 'OpenAI-compatible', defaultModel: 'gpt-4o-mini' },
-  { value: 'gemini', label: 'Gemini', defaultModel: 'gemini-2.0-flash' },
-  { value: 'ollama', label: 'Ollama', defaultModel: 'llama3.1' },
-] as const;
+const PROVIDER_TEXT: Record<Provider, { label: string; defaultModel: string }> = {
+  baseline: { label: 'Baseline (kNN, no LLM)', defaultModel: 'knn' },
+  openai: { label: 'OpenAI-compatible', defaultModel: 'gpt-4o-mini' },
+  gemini: { label: 'Gemini', defaultModel: 'gemini-2.0-flash' },
+  ollama: { label: 'Ollama', defaultModel: 'llama3.1' },
+};
+
+/** Every provider the server accepts, in its order. */
+export const PROVIDERS = ProviderValues.map((value) => ({ value, ...PROVIDER_TEXT[value] }));
 
 export const MODEL_SUGGESTIONS: Record<string, string[]> = {
   baseline: ['knn'],
@@ -38,7 +49,7 @@ export interface TaskForm {
   convergence_threshold: string;
   early_stop: boolean;
   max_workers: string;
-  llm_provider: string;
+  llm_provider: Provider;
   llm_model: string;
   temperature: string;
   reference_top_k: string;
@@ -100,7 +111,8 @@ export function validateForm(form: TaskForm): FieldErrors {
 
   const name = form.task_name.trim();
   if (!name) add('task_name', 'task_name is required');
-  else if (name.length > 255) add('task_name', 'task_name must be at most 255 characters');
+  else if (name.length > SERVER.task_name.maxLength)
+    add('task_name', `task_name must be at most ${SERVER.task_name.maxLength} characters`);
   if (!form.test_file_path) add('test_file_path', 'test_file_path is required: upload or pick a test dataset');
   if (!form.reference_file_path)
     add('reference_file_path', 'reference_file_path is required: upload or pick a reference dataset');

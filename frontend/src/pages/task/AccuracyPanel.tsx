@@ -29,7 +29,7 @@ export default function AccuracyPanel({ accuracy, error, finished }: Props) {
   const targets = useMemo(() => Object.keys(accuracy?.targets ?? {}), [accuracy]);
   const [picked, setPicked] = useState<string | null>(null);
   const target = picked && targets.includes(picked) ? picked : (targets[0] ?? '');
-  const points = accuracy?.scatter[target] ?? [];
+  const points = useMemo(() => accuracy?.scatter[target] ?? [], [accuracy, target]);
   const option = useMemo(() => scatterOption(points, target), [points, target]);
 
   let body: React.ReactNode;
