@@ -102,7 +102,7 @@ def test_a_windows_1252_file_is_read_as_such_and_stored_as_utf8(api: ApiClient):
     named = api.post(
         "/api/datasets", files={"file": ("eu.csv", raw, "text/csv")}, data={"encoding": "utf-8"}
     )
-    assert named.status_code == 400 and "not utf-8 text" in named.json()["details"]
+    assert named.status_code == 400 and "not utf-8 text" in str(named.json()["details"])
     unknown = api.post(
         "/api/datasets/preview",
         files={"file": ("eu.csv", raw, "text/csv")},
