@@ -1,4 +1,6 @@
-"""Operator commands: `python -m backend.cli init | load-demo | create-admin NAME`."""
+"""Operator commands: `python -m backend.cli init | load-demo | create-admin NAME`; and the
+researcher's, against a running server: `submit | status | export | compare`
+(backend/research_cli.py)."""
 
 import argparse
 import getpass
@@ -6,6 +8,7 @@ import json
 import os
 import sys
 
+from backend import research_cli
 from backend.core.config import get_settings
 from backend.core.vocabulary import Role
 from backend.db.migrate import upgrade_to_head
@@ -43,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     admin = sub.add_parser("create-admin", help="create an admin account (asks for the password)")
     admin.add_argument("username")
     admin.add_argument("--role", default="admin", choices=list(Role))
+    research_cli.add_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in research_cli.COMMANDS:
+        return research_cli.run(args)  # over HTTP: no database here
     _init()
     if args.command == "create-admin":
         return _create_user(args.username, args.role)

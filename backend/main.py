@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api import accounts, datasets, health, iterative, results, tasks
+from backend.api import accounts, compare, datasets, health, iterative, results, tasks
 from backend.api.openapi import install_openapi, operation_id
 from backend.api.request_guard import RequestGuardMiddleware
 from backend.core import metrics
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
     app.add_middleware(metrics.MetricsMiddleware)
-    for module in (health, accounts, datasets, tasks, iterative, results):
+    for module in (health, accounts, datasets, tasks, iterative, results, compare):
         app.include_router(module.router)
 
     # For a Prometheus server inside the deployment: not proxied by nginx (compose), so it

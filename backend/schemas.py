@@ -129,6 +129,14 @@ class DatasetDetail(DatasetOut):
     preview: list[dict[str, Any]]
 
 
+class UploadPreview(BaseModel):
+    encoding: str
+    rows: int
+    columns: list[str]
+    column_types: dict[str, Literal["numeric", "text"]]
+    preview: list[dict[str, Any]]
+
+
 class DatasetPage(BaseModel):
     items: list[DatasetOut]
     total: int
@@ -177,6 +185,12 @@ class SampleError(BaseModel):
     attempts: int
 
 
+class Interval(BaseModel):
+    lower: float
+    upper: float
+    level: float
+
+
 class SampleHistory(BaseModel):
     sample_index: int
     sample_id: str
@@ -185,6 +199,7 @@ class SampleHistory(BaseModel):
     converged_at_iteration: int | None
     targets: dict[str, TargetHistory]
     final_predictions: dict[str, float]
+    intervals: dict[str, Interval] = {}
     failed_iterations: list[int]
     errors: list[SampleError]
 
@@ -252,6 +267,8 @@ class ScatterPoint(BaseModel):
     sample_id: str
     predicted: float
     measured: float
+    lower: float | None = None
+    upper: float | None = None
 
 
 class Accuracy(BaseModel):
@@ -259,6 +276,58 @@ class Accuracy(BaseModel):
     has_ground_truth: bool
     targets: dict[str, TargetAccuracy]
     scatter: dict[str, list[ScatterPoint]]
+    interval_coverage: dict[str, float | None] = {}
+
+
+class Message(BaseModel):
+    role: str
+    content: str
+
+
+class RoundError(BaseModel):
+    error_type: str
+    message: str
+
+
+class RoundDetail(BaseModel):
+    """One round of one sample as it happened (a failed round carries `error`)."""
+
+    task_id: int
+    sample_index: int
+    sample_id: str
+    iteration: int
+    messages: list[Message]
+    raw_answer: str | None
+    reasoning: dict[str, Any] | None
+    predictions: dict[str, float]
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    latency_ms: float | None
+    attempts: int
+    model: str
+    cached: bool
+    error: RoundError | None
+
+
+class ComparedTask(BaseModel):
+    task_id: int
+    task_name: str
+    llm_provider: str
+    llm_model: str
+    status: TaskStatus
+    test_file_path: str
+    # True for the baseline added because none of the chosen tasks was one.
+    added_as_baseline: bool
+    usage: dict[str, Any] | None
+    duration_seconds: float | None
+    accuracy: Accuracy
+    convergence: ConvergenceStats
+
+
+class Comparison(BaseModel):
+    tasks: list[ComparedTask]
+    same_test_file: bool
 
 
 class ErrorEnvelope(BaseModel):

@@ -66,11 +66,15 @@ def run(url: str) -> None:
     print(f"task {task_id}: {task['status']}, {task['provider_label']}")
     print(f"samples: {task['total_samples']} test, {len(reference)} reference")
     print(f"convergence: {stats.json()}")
-    print(f"\n{'target':<10} {'baseline MAE':>13} {'mean-predictor MAE':>19}")
+    header = f"{'target':<10} {'baseline MAE':>13} {'mean-predictor MAE':>19}"
+    print(f"\n{header} {'90 % interval coverage':>23}")
     for target in TARGETS:
         mean_mae = (test[target] - reference[target].mean()).abs().mean()
+        coverage = accuracy["interval_coverage"].get(target)
+        shown = "–" if coverage is None else f"{coverage:.1%}"
         print(
             f"{target:<10} {accuracy['targets'][target]['final']['mae']:>13.1f} {mean_mae:>19.1f}"
+            f" {shown:>23}"
         )
 
 

@@ -1,6 +1,6 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import (
@@ -13,10 +13,14 @@ from backend.api.deps import (
     ensure_owner,
 )
 from backend.api.responses import errors
-from backend.schemas import DatasetDetail, DatasetOut, DatasetPage
-from backend.services import audit, datasets, rate_limit
+from backend.schemas import DatasetDetail, DatasetOut, DatasetPage, UploadPreview
+from backend.services import audit, csv_files, datasets, rate_limit
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+Encoding = Annotated[
+    Literal[csv_files.ENCODINGS] | None,  # type: ignore[valid-type]
+    Form(description="the file's encoding; detected when not given"),
+]
 
 
 @router.post(
@@ -31,6 +35,7 @@ async def upload_dataset(
     session: SessionDep,
     settings: SettingsDep,
     actor: ActorDep,
+    encoding: Encoding = None,
 ) -> dict:
     rate_limit.limit_actor(session, settings, actor, "upload", settings.UPLOAD_RATE_LIMIT)
     # One byte past the limit is enough for the service to refuse it (413).
@@ -43,9 +48,26 @@ async def upload_dataset(
         file.filename or "upload.csv",
         raw,
         actor.principal.user_id,
+        encoding,
     )
     audit.record(session, actor, "upload", dataset.path, details={"rows": dataset.rows})
     return datasets.describe(dataset)
+
+
+@router.post(
+    "/preview",
+    response_model=UploadPreview,
+    dependencies=[CanWrite],
+    responses=errors(400, 401, 403, 413, 422),
+)
+async def preview_upload(
+    file: Annotated[UploadFile, File(description="a CSV file with a header row")],
+    settings: SettingsDep,
+    encoding: Encoding = None,
+) -> dict:
+    """The file decoded (detected encoding unless one is named) and parsed; nothing is stored."""
+    raw = await file.read(settings.max_upload_bytes + 1)
+    return await run_in_threadpool(datasets.preview_upload, settings, raw, encoding)
 
 
 @router.get("", response_model=DatasetPage, dependencies=[CanRead], responses=errors(401))

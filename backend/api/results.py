@@ -5,8 +5,8 @@ from fastapi import APIRouter, Query, Response
 
 from backend.api.deps import CanRead, PathId, SessionDep, SettingsDep
 from backend.api.responses import errors
-from backend.schemas import MAX_ID, Accuracy, IterationHistory
-from backend.services import history, statistics, tasks
+from backend.schemas import MAX_ID, Accuracy, IterationHistory, RoundDetail
+from backend.services import export, history, rounds, statistics, tasks
 from backend.services.task_views import to_json
 
 router = APIRouter(prefix="/api/results", tags=["results"], dependencies=[CanRead])
@@ -49,3 +49,35 @@ def get_iterations(
 def get_accuracy(result_id: PathId, session: SessionDep) -> dict:
     """MAE, RMSE and R² per target per round, when the test file carried known values."""
     return statistics.accuracy(session, tasks.get_task(session, result_id))
+
+
+@router.get(
+    "/{result_id}/samples/{sample_index}/rounds/{iteration}",
+    response_model=RoundDetail,
+    responses=errors(401, 404),
+)
+def round_detail(result_id: PathId, sample_index: int, iteration: int, session: SessionDep) -> dict:
+    """One round as it happened: the messages sent, the raw answer, the model's reasoning, the
+    parsed values, tokens, cost, latency and attempts; a failed round answers with its error."""
+    return rounds.round_detail(session, tasks.get_task(session, result_id), sample_index, iteration)
+
+
+@router.get(
+    "/{result_id}/export",
+    responses=errors(401, 404) | {200: {"content": {"text/csv": {}, "application/json": {}}}},
+)
+def export_results(
+    result_id: PathId,
+    session: SessionDep,
+    format: export.Format = "csv",
+    layout: export.Layout = "final",
+) -> Response:
+    """The results as an attachment: `final` one row per sample (final values, interval bounds
+    when calibrated), `rounds` one row per sample per round. CSV text cells are formula-safe."""
+    task = tasks.get_task(session, result_id)
+    body, media_type, name = export.export(session, task, format, layout)
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

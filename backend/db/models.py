@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -148,6 +149,9 @@ class Task(Base):
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # Split-conformal calibration of the final predictions (backend/services/intervals.py):
+    # {"level": 0.9, "n": rows, "half_widths": {TARGET: number}}; None: no intervals.
+    calibration: Mapped[dict[str, Any] | None] = mapped_column()
     early_stop_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(
@@ -200,6 +204,10 @@ class Prediction(Base):
     cost_usd: Mapped[float | None] = mapped_column(Float)
     latency_ms: Mapped[float | None] = mapped_column(Float)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # The messages sent, as zlib-compressed JSON (backend/services/rounds.py): an MPEA round's
+    # 2.5 kB prompt is stored in 1.0 kB. None: nothing was sent (the baseline).
+    messages_zlib: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reasoning: Mapped[dict[str, Any] | None] = mapped_column()  # the answer's `analysis`
     # Copied from the task a retry continues, rather than asked again.
     copied_from_task_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
@@ -223,4 +231,5 @@ class Failure(Base):
     error_type: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer)
+    messages_zlib: Mapped[bytes | None] = mapped_column(LargeBinary)  # as on Prediction
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

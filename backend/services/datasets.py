@@ -26,16 +26,18 @@ def _safe_name(filename: str) -> str:
 
 
 def store_upload(
-    session: Session, settings: Settings, filename: str, raw: bytes, owner_id: int | None = None
+    session: Session,
+    settings: Settings,
+    filename: str,
+    raw: bytes,
+    owner_id: int | None = None,
+    encoding: str | None = None,
 ) -> Dataset:
     """Parse, store and describe an upload. Blocking (pandas on up to MAX_UPLOAD_MB): call it
     from a worker thread, never on the event loop."""
-    if len(raw) > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
-    try:
-        frame = csv_files.parse(raw)
-    except csv_files.CsvError as exc:
-        raise InvalidConfig(f"file: {exc}") from exc
+    text, frame = _read_upload(settings, raw, encoding)
+    # Stored as UTF-8 whatever it came in, so every later read decodes it the same way.
+    raw = text.encode()
     directory = settings.datasets_dir
     directory.mkdir(parents=True, exist_ok=True)
     name = _safe_name(filename)
@@ -64,6 +66,29 @@ def store_upload(
         target.unlink(missing_ok=True)
         raise
     return dataset
+
+
+def _read_upload(settings: Settings, raw: bytes, encoding: str | None) -> tuple[str, pd.DataFrame]:
+    if len(raw) > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"file: larger than {settings.MAX_UPLOAD_MB:g} MB")
+    try:
+        text = csv_files.decode(raw, encoding)
+        return text, csv_files.parse_text(text)
+    except csv_files.CsvError as exc:
+        raise InvalidConfig(f"file: {exc}") from exc
+
+
+def preview_upload(settings: Settings, raw: bytes, encoding: str | None) -> dict[str, Any]:
+    """What an upload would store, decoded, before anything is stored: check the header."""
+    _, frame = _read_upload(settings, raw, encoding)
+    head = frame.head(PREVIEW_ROWS).astype(object)
+    return {
+        "encoding": encoding or csv_files.detect_encoding(raw),
+        "rows": len(frame),
+        "columns": [str(c) for c in frame.columns],
+        "column_types": csv_files.column_types(frame),
+        "preview": head.where(pd.notna(head), None).to_dict("records"),
+    }
 
 
 def describe(dataset: Dataset) -> dict[str, Any]:

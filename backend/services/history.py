@@ -18,6 +18,7 @@ from backend.core.errors import HistoryNotFound, NotFound, PageRequired
 from backend.core.vocabulary import ConvergenceStatus, EarlyStopReason, SampleStatus
 from backend.db.models import Task
 from backend.schemas import MAX_ID
+from backend.services.intervals import intervals_for
 from backend.workflow.convergence import is_converged, relative_changes, target_converged_at
 
 # A round is stored in a short transaction that may commit a moment after a reader's snapshot:
@@ -114,6 +115,7 @@ def _sample_document(task: Task, sample: Any) -> dict[str, Any]:
         "converged_at_iteration": converged_at,
         "targets": targets,
         "final_predictions": dict(rounds[-1]) if rounds else {},
+        "intervals": intervals_for(task.calibration, rounds[-1] if rounds else {}),
         "failed_iterations": sorted({e["iteration"] for e in sample.errors}),
         "errors": sample.errors,
     }

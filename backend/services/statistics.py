@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.vocabulary import SampleStatus
 from backend.db.models import Prediction, Sample, Task
+from backend.services.intervals import coverage, intervals_for
 
 FAST_MAX, MEDIUM_MAX = 2, 4  # fast ≤ 2, medium 3–4, slow ≥ 5
 
@@ -70,6 +71,7 @@ def accuracy(session: Session, task: Task) -> dict[str, Any]:
         "has_ground_truth": bool(truth),
         "targets": {},
         "scatter": {},
+        "interval_coverage": {},
     }
     if not truth:
         return result
@@ -101,14 +103,23 @@ def accuracy(session: Session, task: Task) -> dict[str, Any]:
             "final": final,
             "improved": improved,
         }
-        result["scatter"][target] = [
+        points = [
             {
                 "sample_index": i,
                 "sample_id": ids[i],
                 "predicted": history[i][-1][target],
                 "measured": m,
+                **_bounds(task.calibration, history[i][-1], target),
             }
             for i, m in sorted(known.items())
             if history.get(i)
         ]
+        result["scatter"][target] = points
+        inside = [p for p in points if p.get("lower") is not None]
+        result["interval_coverage"][target] = coverage(inside, [p["measured"] for p in inside])
     return result
+
+
+def _bounds(calibration: Any, final: dict[str, float], target: str) -> dict[str, float]:
+    interval = intervals_for(calibration, final).get(target)
+    return {"lower": interval["lower"], "upper": interval["upper"]} if interval else {}

@@ -18,6 +18,7 @@ from backend.core.vocabulary import (
 )
 from backend.db.models import Prediction, Sample, Task
 from backend.db.session import get_engine
+from backend.services.rounds import pack_messages
 from backend.workflow.errors import PredictionError
 from backend.workflow.predictors import Answer
 
@@ -65,9 +66,11 @@ _SAVE_ROUND = text(
     """
     WITH stored AS (
         INSERT INTO predictions (task_id, sample_index, iteration, "values", raw_response,
-                                 prompt_tokens, completion_tokens, cost_usd, latency_ms, attempts)
+                                 prompt_tokens, completion_tokens, cost_usd, latency_ms, attempts,
+                                 messages_zlib, reasoning)
         VALUES (:task_id, :sample_index, :iteration, CAST(:values AS json), :raw_response,
-                :prompt_tokens, :completion_tokens, :cost_usd, :latency_ms, :attempts)
+                :prompt_tokens, :completion_tokens, :cost_usd, :latency_ms, :attempts,
+                :messages_zlib, CAST(:reasoning AS json))
         ON CONFLICT ON CONSTRAINT uq_prediction_round DO NOTHING
     )
     UPDATE samples
@@ -78,8 +81,10 @@ _SAVE_ROUND = text(
 _SAVE_FAILURE = text(
     f"""
     WITH recorded AS (
-        INSERT INTO failures (task_id, sample_index, iteration, error_type, message, attempts)
-        VALUES (:task_id, :sample_index, :iteration, :error_type, :message, :attempts)
+        INSERT INTO failures (task_id, sample_index, iteration, error_type, message, attempts,
+                              messages_zlib)
+        VALUES (:task_id, :sample_index, :iteration, :error_type, :message, :attempts,
+                :messages_zlib)
     )
     UPDATE samples SET status = '{SampleStatus.FAILED}'
     WHERE task_id = :task_id AND sample_index = :sample_index
@@ -113,6 +118,8 @@ class TaskStore:
             cost_usd=answer.cost_usd,
             latency_ms=answer.latency_ms,
             attempts=answer.attempts,
+            messages_zlib=pack_messages(answer.messages),
+            reasoning=None if answer.reasoning is None else json.dumps(answer.reasoning),
             status=status,
             converged_at=converged_at,
         )
@@ -125,6 +132,7 @@ class TaskStore:
             error_type=error.error_type,
             message=error.message[:2000],
             attempts=error.attempts,
+            messages_zlib=pack_messages(error.messages),
         )
 
     async def _write(self, statement: TextClause, **params: Any) -> None:

@@ -28,7 +28,7 @@ from backend.core.vocabulary import (
 )
 from backend.db.models import Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
-from backend.services import csv_files
+from backend.services import csv_files, intervals
 from backend.services.paths import resolve_data_path
 from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
@@ -123,6 +123,13 @@ def run_config(request: StartRequest) -> dict[str, Any]:
     )
 
 
+def calibration(checked: CheckedConfig) -> dict[str, Any] | None:
+    """The baseline always has intervals; an LLM has none (yet)."""
+    if checked.request.llm_provider != "baseline":
+        return None
+    return intervals.baseline_calibration(checked.data, checked.request.reference_top_k)
+
+
 def create_task(session: Session, checked: CheckedConfig, owner_id: int | None = None) -> Task:
     request = checked.request
     task = Task(
@@ -140,6 +147,7 @@ def create_task(session: Session, checked: CheckedConfig, owner_id: int | None =
         target_properties=request.target_properties,
         config=run_config(request),
         total_samples=len(checked.data.samples),
+        calibration=calibration(checked),
     )
     session.add(task)
     session.flush()
@@ -292,6 +300,8 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
         Prediction.cost_usd,
         Prediction.latency_ms,
         Prediction.attempts,
+        Prediction.messages_zlib,
+        Prediction.reasoning,
         cast(literal(source_id), Prediction.task_id.type),
     ).where(Prediction.task_id == source_id, Prediction.sample_index.in_(indices))
     session.execute(
@@ -307,6 +317,8 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
                 "cost_usd",
                 "latency_ms",
                 "attempts",
+                "messages_zlib",
+                "reasoning",
                 "copied_from_task_id",
             ],
             copied,

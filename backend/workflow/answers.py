@@ -1,5 +1,6 @@
 """Turn a model's text answer into checked numbers, or say precisely why not."""
 
+import ast
 import json
 import math
 import re
@@ -13,8 +14,9 @@ PLAUSIBLE_FACTOR = 10.0
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 
 
-def extract_json_object(text: str) -> dict[str, Any]:
-    """The answer's JSON object: bare, fenced in ```json, or surrounded by prose."""
+def extract_json_object(text: str, *, repair: bool = False) -> dict[str, Any]:
+    """The answer's JSON object: bare, fenced in ```json, or surrounded by prose; with `repair`,
+    also one with a trailing comma or in single quotes (see `repair_json_object`)."""
     candidates = [text.strip()] + [m.strip() for m in _FENCE.findall(text)]
     for candidate in candidates:
         try:
@@ -34,9 +36,37 @@ def extract_json_object(text: str) -> dict[str, Any]:
             found.append(value)
             if "predictions" in value:
                 return value
+    repaired = repair_json_object(text) if repair else None
+    if repaired is not None:
+        return repaired
     if found:
         return found[0]
     raise PredictionError(ErrorType.PARSE_ERROR, "the answer holds no JSON object")
+
+
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+MAX_REPAIR_CHARS = 20_000
+
+
+def repair_json_object(text: str) -> dict[str, Any] | None:
+    """The object of an answer with one of two slips that lose nothing: a trailing comma
+    (`{"UTS": 850,}`) or single quotes (`{'UTS': 850}`, read as a Python literal, never run).
+    Only for a complete answer: a truncated one (finish_reason "length") is never repaired."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start or end - start > MAX_REPAIR_CHARS:
+        return None
+    body = text[start : end + 1]
+    for attempt in (
+        lambda: json.loads(_TRAILING_COMMA.sub(r"\1", body)),
+        lambda: ast.literal_eval(body),
+    ):
+        try:
+            value = attempt()
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
 
 
 def _as_number(target: str, raw: Any) -> float:
@@ -59,10 +89,14 @@ def _as_number(target: str, raw: Any) -> float:
 
 
 def parse_predictions(
-    text: str, targets: list[str], bounds: Mapping[str, tuple[float, float]]
+    text: str,
+    targets: list[str],
+    bounds: Mapping[str, tuple[float, float]],
+    *,
+    repair: bool = False,
 ) -> tuple[dict[str, float], dict[str, Any] | None]:
     """Values for every target, checked against `bounds`; also the model's analysis if any."""
-    answer = extract_json_object(text)
+    answer = extract_json_object(text, repair=repair)
     predictions = answer.get("predictions", answer)
     if not isinstance(predictions, Mapping):
         raise PredictionError(ErrorType.PARSE_ERROR, "`predictions` is not an object")

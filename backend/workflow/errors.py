@@ -17,6 +17,7 @@ class PredictionError(Exception):
         self.message = message
         self.retry_after = retry_after
         self.attempts = 1
+        self.messages: list[dict[str, str]] | None = None  # what the failed round sent
 
     @property
     def retryable(self) -> bool:

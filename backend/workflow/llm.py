@@ -78,6 +78,7 @@ class LlmReply:
     completion_tokens: int | None
     cost_usd: float | None
     latency_ms: float
+    finish_reason: str | None = None  # "length": cut off, so never repaired into an answer
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -124,20 +125,32 @@ def classify(exc: Exception) -> PredictionError:
     return PredictionError(ErrorType.UNKNOWN_ERROR, message)
 
 
-async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmReply:
+def prompt_messages(prompt: str) -> list[dict[str, str]]:
+    """The chat messages a prompt is sent as; stored with each round exactly as sent."""
+    return [{"role": "user", "content": prompt}]
+
+
+async def call_once(
+    target: LlmTarget,
+    prompt: str,
+    temperature: float,
+    response_format: dict[str, Any] | None = None,
+) -> LlmReply:
     """One attempt. litellm's and the OpenAI client's own retries are off: tenacity owns them."""
     started = time.perf_counter()
+    extra = {"response_format": response_format} if response_format else {}
     try:
         with metrics.llm_call(target.model):
             response = await litellm.acompletion(
                 model=target.model,
-                messages=[{"role": "user", "content": prompt}],
+                messages=prompt_messages(prompt),
                 temperature=temperature,
                 api_base=target.api_base,
                 api_key=target.api_key,
                 timeout=target.timeout,
                 num_retries=0,
                 max_retries=0,
+                **extra,
             )
     except Exception as exc:  # every provider error becomes a classified one
         error = classify(exc)
@@ -152,6 +165,7 @@ async def call_once(target: LlmTarget, prompt: str, temperature: float) -> LlmRe
         completion_tokens=getattr(usage, "completion_tokens", None),
         cost_usd=_cost(response),
         latency_ms=latency_ms,
+        finish_reason=getattr(response.choices[0], "finish_reason", None),
     )
     metrics.llm_call_done(
         target.model,

@@ -6,15 +6,15 @@ Both answer one round for one sample. Neither touches the database.
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
+from typing import Any, Protocol
 
 from backend.core.config import Settings
 from backend.workflow.answers import parse_predictions
 from backend.workflow.errors import PredictionError
-from backend.workflow.llm import LlmReply, call_once, llm_target, with_retries
+from backend.workflow.knn import knn_weighted
+from backend.workflow.llm import LlmReply, call_once, llm_target, prompt_messages, with_retries
 from backend.workflow.prompts import render_prompt
+from backend.workflow.structured import response_format_for
 from backend.workflow.task_data import TaskData
 
 BASELINE_LABEL = "baseline (distance-weighted kNN, no LLM)"
@@ -33,6 +33,9 @@ class Answer:
     cost_usd: float | None = None
     latency_ms: float | None = None
     attempts: int = 1
+    # What was sent (exactly) and the model's structured analysis, for the round's inspection.
+    messages: list[dict[str, str]] | None = None
+    reasoning: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,8 @@ class BaselinePredictor:
     it ignores the history, so its second round repeats the first and the sample converges."""
 
     def __init__(self, data: TaskData) -> None:
-        weights = 1.0 / (data.distances + 1e-9)
-        weights /= weights.sum(axis=1, keepdims=True)
-        # (samples, k) · (samples, k, targets) → (samples, targets), once for the whole task.
-        self._values = np.einsum("sk,skt->st", weights, data.reference_targets[data.neighbours])
+        # Once for the whole task.
+        self._values = knn_weighted(data.reference_targets, data.neighbours, data.distances)
         self._targets = data.targets
 
     async def predict(
@@ -87,6 +88,7 @@ class LlmPredictor:
         self._temperature = temperature
         self._max_rounds = max_rounds
         self._threshold = threshold
+        self._response_format = response_format_for(self._target.model, data.targets)
 
     async def predict(
         self, position: int, history: Sequence[Mapping[str, float]], limits: RunLimits
@@ -99,8 +101,10 @@ class LlmPredictor:
             threshold=self._threshold,
         )
         attempts = 0
+        reasoning: dict[str, Any] | None = None
 
         async def attempt() -> tuple[LlmReply, dict[str, float]]:
+            nonlocal reasoning
             nonlocal attempts
             async with limits.slots:
                 # Checked once the slot is ours: a cancel (or a 401 elsewhere) may have come
@@ -108,15 +112,26 @@ class LlmPredictor:
                 if limits.cancelled.is_set():
                     raise Cancelled()
                 attempts += 1
-                reply = await call_once(self._target, prompt, self._temperature)
+                reply = await call_once(
+                    self._target, prompt, self._temperature, self._response_format
+                )
             try:
-                values, _ = parse_predictions(reply.text, self._data.targets, self._data.bounds)
+                values, reasoning = parse_predictions(
+                    reply.text,
+                    self._data.targets,
+                    self._data.bounds,
+                    repair=reply.finish_reason != "length",
+                )
             except PredictionError as exc:
                 exc.message = f"{exc.message}; answer began: {reply.text[:200]!r}"
                 raise
             return reply, values
 
-        reply, values = await with_retries(attempt, self._settings, self._target.model)
+        try:
+            reply, values = await with_retries(attempt, self._settings, self._target.model)
+        except PredictionError as exc:
+            exc.messages = prompt_messages(prompt)  # a failed round is inspectable too
+            raise
         return Answer(
             values=values,
             raw=reply.text,
@@ -125,4 +140,6 @@ class LlmPredictor:
             cost_usd=reply.cost_usd,
             latency_ms=reply.latency_ms,
             attempts=attempts,
+            messages=prompt_messages(prompt),
+            reasoning=reasoning,
         )

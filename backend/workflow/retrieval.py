@@ -53,7 +53,8 @@ def _one_hot(values: pd.Series, levels: list[str]) -> np.ndarray:
 def nearest(
     test: np.ndarray, reference: np.ndarray, k: int, chunk: int = 2048
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and Euclidean distances of the k nearest reference rows, nearest first."""
+    """Indices and Euclidean distances of the k nearest reference rows, nearest first; equally
+    distant rows in reference-file order."""
     k = min(k, len(reference))
     ref_sq = np.einsum("ij,ij->i", reference, reference)
     all_idx, all_dist = [], []
@@ -63,9 +64,24 @@ def nearest(
             np.einsum("ij,ij->i", block, block)[:, None] + ref_sq[None, :] - 2 * block @ reference.T
         )
         np.maximum(sq, 0, out=sq)
-        part = np.argpartition(sq, k - 1, axis=1)[:, :k]
+        part = _k_smallest(sq, k)
         part_sq = np.take_along_axis(sq, part, axis=1)
-        order = np.argsort(part_sq, axis=1, kind="stable")
-        all_idx.append(np.take_along_axis(part, order, axis=1))
-        all_dist.append(np.sqrt(np.take_along_axis(part_sq, order, axis=1)))
+        all_idx.append(part)
+        all_dist.append(np.sqrt(part_sq))
     return np.vstack(all_idx), np.vstack(all_dist)
+
+
+def _k_smallest(sq: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the k smallest columns, nearest first; equal distances go to the lower index
+    (the reference row earlier in its file), so ties never depend on the sort's internals."""
+    part = np.argpartition(sq, k - 1, axis=1)[:, :k]
+    part_sq = np.take_along_axis(sq, part, axis=1)
+    # Sort each row's k by (distance, index): lexsort's last key is the primary one.
+    order = np.lexsort((part, part_sq), axis=1)
+    part = np.take_along_axis(part, order, axis=1)
+    # A tie across the k-th place may have been cut arbitrarily: redo those rows in full.
+    kth = np.take_along_axis(sq, part[:, -1:], axis=1)
+    tied = np.nonzero((sq <= kth).sum(axis=1) > k)[0]
+    for row in tied:
+        part[row] = np.argsort(sq[row], kind="stable")[:k]
+    return part

@@ -12,6 +12,7 @@ import pandas as pd
 
 from backend.workflow.answers import plausible_bounds
 from backend.workflow.retrieval import encode, nearest, split_feature_kinds
+from backend.workflow.suggest import did_you_mean
 
 ID_COLUMN_CANDIDATES = ("ID", "id", "sample_id")
 
@@ -40,12 +41,15 @@ class TaskData:
     distances: np.ndarray
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     reference_targets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    # Encoded reference rows (as retrieval compares them): the baseline calibrates on them.
+    reference_features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 def find_id_column(frame: pd.DataFrame, requested: str | None) -> str | None:
     if requested:
         if requested not in frame.columns:
-            raise TaskDataError(f"id_column: {requested!r} is not a column of the test file")
+            hint = did_you_mean([requested], frame.columns)
+            raise TaskDataError(f"id_column: {requested!r} is not a column of the test file{hint}")
         return requested
     return next((c for c in ID_COLUMN_CANDIDATES if c in frame.columns), None)
 
@@ -65,7 +69,8 @@ def _feature_columns(
         for name, frame in (("test", test), ("reference", reference)):
             missing = [c for c in requested if c not in frame.columns]
             if missing:
-                raise TaskDataError(f"feature_columns: {missing} not in the {name} file")
+                hint = did_you_mean(missing, frame.columns)
+                raise TaskDataError(f"feature_columns: {missing} not in the {name} file{hint}")
         return list(requested)
     columns = [c for c in test.columns if c not in excluded and c in reference.columns]
     if not columns:
@@ -93,7 +98,8 @@ def prepare(
 ) -> TaskData:
     missing = [t for t in targets if t not in reference.columns]
     if missing:
-        raise TaskDataError(f"target_properties: {missing} not columns of the reference file")
+        hint = did_you_mean(missing, reference.columns)
+        raise TaskDataError(f"target_properties: {missing} not columns of the reference file{hint}")
     for target in targets:
         if not pd.api.types.is_numeric_dtype(reference[target]):
             raise TaskDataError(f"target_properties: {target!r} is not numeric in the reference")
@@ -153,4 +159,5 @@ def prepare(
         distances=distances,
         bounds=bounds,
         reference_targets=ref_targets,
+        reference_features=x_ref,
     )

@@ -92,14 +92,17 @@ test('baseline task on an MPEA split: configure, run, read convergence and accur
   for (const target of TARGETS) await expect(accuracy.getByRole('table')).toContainText(target);
   await expect(accuracy.getByTestId('accuracy-scatter').locator('canvas').first()).toBeVisible();
 
-  // Exports.
+  // Exports: the server's files, through the dashboard's buttons.
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  expect(csv.suggestedFilename()).toMatch(/^task-\d+-final\.csv$/);
   const csvText = readFileSync((await csv.path())!, 'utf8');
-  expect(csvText.split('\n')[0]).toBe(`sample_index,sample_id,${TARGETS.join(',')},convergence_status,converged_at_iteration,rounds`);
-  expect(csvText.trim().split('\n')).toHaveLength(9);
-  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export history JSON' }).click()]);
-  const history = JSON.parse(readFileSync((await json.path())!, 'utf8'));
-  expect(Object.keys(history.samples)).toHaveLength(8);
+  const bounds = TARGETS.flatMap((t) => [`${t}_lower`, `${t}_upper`]);
+  expect(csvText.split(/\r?\n/)[0]).toBe(`sample_index,sample_id,status,converged_at_iteration,${TARGETS.join(',')},${bounds.join(',')}`);
+  expect(csvText.trim().split(/\r?\n/)).toHaveLength(9);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+  const exported = JSON.parse(readFileSync((await json.path())!, 'utf8'));
+  expect(exported.layout).toBe('rounds');
+  expect(new Set(exported.rows.map((r: { sample_index: number }) => r.sample_index)).size).toBe(8);
 
   await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, 'finished-task');

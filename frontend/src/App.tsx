@@ -14,6 +14,7 @@ import NotFoundPage from './pages/NotFoundPage';
 
 // The task page carries the charts (ECharts); load it only when a task is opened.
 const TaskPage = lazy(() => import('./pages/task/TaskPage'));
+const ComparePage = lazy(() => import('./pages/compare/ComparePage'));
 
 export default function App() {
   const { state, reload } = useAuth();
@@ -57,6 +58,14 @@ export default function App() {
           element={
             <Suspense fallback={<Loading label="Loading task page…" />}>
               <TaskPage />
+            </Suspense>
+          }
+        />
+        <Route
+          path="compare"
+          element={
+            <Suspense fallback={<Loading label="Loading…" />}>
+              <ComparePage />
             </Suspense>
           }
         />

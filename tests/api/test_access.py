@@ -152,6 +152,10 @@ def test_a_member_runs_tasks_and_the_audit_trail_records_it(
         token = created.json()["token"]
         with client(server, token) as by_token:
             assert by_token.get("/api/auth/me").json()["username"] == "mia"
+            # A script exports results with its token.
+            exported = by_token.get(f"/api/results/{task_id}/export", params={"layout": "rounds"})
+            assert exported.status_code == 200, exported.text
+            assert exported.text.startswith("sample_index,sample_id,iteration,UTS,El\r\n")
             started = by_token.post(
                 "/api/iterative-prediction/start",
                 json=start_body(*_paths(by_token), llm_provider="baseline"),

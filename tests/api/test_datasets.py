@@ -78,3 +78,34 @@ def test_health_reports_the_database(api: ApiClient):
         "database": "ok",
         "version": None,
     }
+
+
+def test_a_windows_1252_file_is_read_as_such_and_stored_as_utf8(api: ApiClient):
+    text = "ID,Test temperature (°C),Lab,UTS\nA1,25,Müller,500\nA2,600,Café,610\n"
+    raw = text.encode("cp1252")
+    preview = api.post("/api/datasets/preview", files={"file": ("eu.csv", raw, "text/csv")})
+    assert preview.status_code == 200, preview.text
+    body = preview.json()
+    assert body["encoding"] == "cp1252" and body["rows"] == 2
+    assert body["columns"] == ["ID", "Test temperature (°C)", "Lab", "UTS"]
+    assert body["preview"][0]["Lab"] == "Müller"
+    before = len(api.get("/api/datasets").json()["items"])  # a preview stores nothing
+
+    stored = upload(api, raw, "eu.csv")
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["columns"][1] == "Test temperature (°C)"
+    assert api.data_dir is not None
+    assert (api.data_dir / stored.json()["path"]).read_text(encoding="utf-8") == text
+    assert len(api.get("/api/datasets").json()["items"]) == before + 1
+
+    # Named wrongly, it is refused with the reason.
+    named = api.post(
+        "/api/datasets", files={"file": ("eu.csv", raw, "text/csv")}, data={"encoding": "utf-8"}
+    )
+    assert named.status_code == 400 and "not utf-8 text" in str(named.json()["details"])
+    unknown = api.post(
+        "/api/datasets/preview",
+        files={"file": ("eu.csv", raw, "text/csv")},
+        data={"encoding": "ebcdic"},
+    )
+    assert unknown.status_code == 422

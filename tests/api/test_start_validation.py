@@ -155,4 +155,5 @@ def test_accuracy_without_known_values_is_empty_not_an_error(api: ApiClient):
         "has_ground_truth": False,
         "targets": {},
         "scatter": {},
+        "interval_coverage": {},
     }

@@ -56,3 +56,41 @@ def test_plausible_bounds_widen_the_reference_range():
 def test_the_object_holding_predictions_wins_over_other_objects():
     text = 'Units: {"UTS": "MPa"}. Answer: {"predictions": {"UTS(MPa)": 900, "El(%)": 10}}'
     assert extract_json_object(text)["predictions"]["UTS(MPa)"] == 900
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"analysis": {"reasoning": "x"}, "predictions": {"UTS(MPa)": 850, "El(%)": 22.5,},}',
+        "{'analysis': {'reasoning': \"it's like R3\"},"
+        " 'predictions': {'UTS(MPa)': 850, 'El(%)': 22.5}}",
+        "Answer:\n```json\n{'predictions': {'UTS(MPa)': 850, 'El(%)': 22.5,}}\n```",
+    ],
+)
+def test_a_trailing_comma_or_single_quotes_are_repaired_in_a_complete_answer(text):
+    values, _ = parse_predictions(text, TARGETS, BOUNDS, repair=True)
+    assert values == {"UTS(MPa)": 850.0, "El(%)": 22.5}
+    # Without repair (a truncated answer, finish_reason "length") it stays a parse failure.
+    with pytest.raises(PredictionError):
+        parse_predictions(text, TARGETS, BOUNDS)
+
+
+def test_repair_never_invents_what_was_cut_off():
+    truncated = '{"predictions": {"UTS(MPa)": 850, "El(%)": 2'
+    with pytest.raises(PredictionError) as info:
+        parse_predictions(truncated, TARGETS, BOUNDS, repair=True)
+    assert info.value.error_type == "parse_error"
+    # Python expressions are not evaluated, only literals read.
+    with pytest.raises(PredictionError):
+        parse_predictions("{'predictions': __import__('os')}", TARGETS, BOUNDS, repair=True)
+
+
+def test_the_json_schema_response_format_only_where_litellm_supports_it():
+    from backend.workflow.structured import response_format_for
+
+    shaped = response_format_for("openai/gpt-4o", TARGETS)
+    assert shaped is not None and shaped["type"] == "json_schema"
+    schema = shaped["json_schema"]["schema"]
+    assert schema["properties"]["predictions"]["required"] == TARGETS
+    assert response_format_for("openai/fake-model", TARGETS) is None
+    assert response_format_for("ollama/llama3", TARGETS) is None

@@ -55,13 +55,27 @@ async function toApiError(response: Response): Promise<ApiError> {
 const LOGIN_PATH = '/api/auth/login';
 
 export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await send(path, init);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+/** A file the server sends (an export): its bytes and the name it suggests. */
+export async function apiFetchBlob(path: string): Promise<{ blob: Blob; filename: string | null }> {
+  const response = await send(path, { headers: { Accept: '*/*' } });
+  const disposition = response.headers.get('Content-Disposition') ?? '';
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
+  return { blob: await response.blob(), filename };
+}
+
+async function send(path: string, init: RequestInit): Promise<Response> {
   const headers = new Headers(init.headers);
   const token = path === LOGIN_PATH ? null : getToken();
   if (token && !headers.has('Authorization')) headers.set('Authorization', `Bearer ${token}`);
   if (init.body && typeof init.body === 'string' && !headers.has('Content-Type')) {
     headers.set('Content-Type', 'application/json');
   }
-  headers.set('Accept', 'application/json');
+  if (!headers.has('Accept')) headers.set('Accept', 'application/json');
   let response: Response;
   try {
     response = await fetch(path, { ...init, headers });
@@ -78,8 +92,7 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
     }
     throw error;
   }
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+  return response;
 }
 
 export function postJson<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {

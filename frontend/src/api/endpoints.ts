@@ -1,8 +1,10 @@
 /** One function per backend endpoint the dashboard uses. */
-import { apiFetch, postJson } from './client';
+import { apiFetch, apiFetchBlob, postJson } from './client';
 import type {
   Accuracy,
   ApiToken,
+  Comparison,
+  RoundDetail,
   AuditPage,
   LoginRequest,
   LoginResponse,
@@ -25,6 +27,7 @@ import type {
   StartResponse,
   Task,
   TaskList,
+  UploadPreview,
 } from './types';
 
 export const api = {
@@ -33,10 +36,19 @@ export const api = {
   getDataset: (id: Dataset['dataset_id'], signal?: AbortSignal) =>
     apiFetch<DatasetWithPreview>(`/api/datasets/${encodeURIComponent(String(id))}`, { signal }),
 
-  uploadDataset: (file: File) => {
+  uploadDataset: (file: File, encoding?: string) => {
     const form = new FormData();
     form.append('file', file);
+    if (encoding) form.append('encoding', encoding);
     return apiFetch<Dataset>('/api/datasets', { method: 'POST', body: form });
+  },
+
+  /** The file decoded and parsed by the server, nothing stored: check the header first. */
+  previewUpload: (file: File, encoding?: string) => {
+    const form = new FormData();
+    form.append('file', file);
+    if (encoding) form.append('encoding', encoding);
+    return apiFetch<UploadPreview>('/api/datasets/preview', { method: 'POST', body: form });
   },
 
   listTasks: (params: { limit: number; offset: number; status?: string }, signal?: AbortSignal) => {
@@ -66,6 +78,18 @@ export const api = {
     apiFetch<ConvergenceStats>(`/api/iterative-prediction/convergence-stats?task_id=${id}`, { signal }),
 
   getAccuracy: (id: number, signal?: AbortSignal) => apiFetch<Accuracy>(`/api/results/${id}/accuracy`, { signal }),
+
+  getRound: (id: number, sampleIndex: number, iteration: number, signal?: AbortSignal) =>
+    apiFetch<RoundDetail>(`/api/results/${id}/samples/${sampleIndex}/rounds/${iteration}`, { signal }),
+
+  /** The server's export of a task's results, as a file (CSV or JSON; final or per round). */
+  exportResults: (id: number, format: 'csv' | 'json', layout: 'final' | 'rounds') =>
+    apiFetchBlob(`/api/results/${id}/export?format=${format}&layout=${layout}`),
+
+  compare: (ids: number[], signal?: AbortSignal) =>
+    apiFetch<Comparison>(`/api/compare?task_ids=${ids.join(',')}`, { signal }),
+
+  runBaseline: (id: number) => apiFetch<StartResponse>(`/api/tasks/${id}/baseline`, { method: 'POST' }),
 
   retryFailed: (taskId: number, sampleIndices?: number[]) => {
     const body: RetryRequest = { task_id: taskId };

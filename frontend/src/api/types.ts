@@ -16,6 +16,7 @@ export type ColumnType = Schemas['DatasetOut']['column_types'][string];
 export type Dataset = Schemas['DatasetOut'];
 export type DatasetWithPreview = Schemas['DatasetDetail'];
 export type DatasetList = Schemas['DatasetPage'];
+export type UploadPreview = Schemas['UploadPreview'];
 
 export type Task = Schemas['TaskOut'];
 export type TaskList = Schemas['TaskPage'];
@@ -42,6 +43,11 @@ export type RoundScores = Schemas['RoundScores'];
 export type TargetAccuracy = Schemas['TargetAccuracy'];
 export type ScatterPoint = Schemas['ScatterPoint'];
 export type Accuracy = Schemas['Accuracy'];
+
+export type RoundDetail = Schemas['RoundDetail'];
+export type Interval = Schemas['Interval'];
+export type Comparison = Schemas['Comparison'];
+export type ComparedTask = Schemas['ComparedTask'];
 
 export type ErrorEnvelope = Schemas['ErrorEnvelope'];
 export type Health = Schemas['HealthOut'];

@@ -22,6 +22,6 @@ describe('accuracy verdict', () => {
   });
 
   it('explains missing ground truth', () => {
-    expect(overallSentence({ task_id: 1, has_ground_truth: false, targets: {}, scatter: {} })).toMatch(/no measured values/);
+    expect(overallSentence({ task_id: 1, has_ground_truth: false, targets: {}, scatter: {}, interval_coverage: {} })).toMatch(/no measured values/);
   });
 });

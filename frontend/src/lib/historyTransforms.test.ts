@@ -7,7 +7,6 @@ import {
   errorTypeCounts,
   failedSamples,
   filterRows,
-  finalPredictionsCsv,
   heatmapData,
   mergeHistory,
   sampleRows,
@@ -123,18 +122,10 @@ describe('table rows', () => {
   });
 });
 
-describe('failures and export', () => {
+describe('failures', () => {
   it('lists failed samples with their error types', () => {
     const failed = failedSamples(samples);
     expect(failed).toEqual([{ index: 1, id: 'A-2', errorTypes: ['api_timeout'], lastMessage: 'timed out after 3 attempts', failedAt: 2 }]);
     expect(errorTypeCounts(failed)).toEqual([['api_timeout', 1]]);
-  });
-
-  it('writes the final predictions as CSV', () => {
-    const csv = finalPredictionsCsv(samples, ['UTS', 'El']);
-    const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe('sample_index,sample_id,UTS,El,convergence_status,converged_at_iteration,rounds');
-    expect(lines[1]).toBe('0,A-1,857,10.06,converged,3,3');
-    expect(lines[2]).toBe('1,A-2,600,20,failed,,1');
   });
 });

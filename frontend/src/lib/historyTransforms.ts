@@ -1,6 +1,5 @@
 /** Turn the iteration-history document into what the charts and the table draw. */
 import type { IterationHistory, SampleHistory } from '../api/types';
-import { csvLine } from './csv';
 
 export function sortedSamples(history: IterationHistory | null | undefined): SampleHistory[] {
   if (!history) return [];
@@ -138,6 +137,10 @@ export interface SampleRow {
   lastRelChange: number | null;
   errorType: string | null;
   errorMessage: string | null;
+  /** the final prediction's calibrated interval, when the task has one */
+  lower: number | null;
+  upper: number | null;
+  intervalWidth: number | null;
 }
 
 function lastNonNull<T>(values: readonly (T | null)[]): T | null {
@@ -156,6 +159,7 @@ export function sampleRows(samples: readonly SampleHistory[], target: string): S
     const fromFinal = s.final_predictions[target];
     const final = fromFinal ?? lastNonNull(values);
     const lastError = s.errors.length ? s.errors[s.errors.length - 1] : undefined;
+    const interval = s.intervals?.[target];
     return {
       index: s.sample_index,
       id: s.sample_id,
@@ -168,6 +172,9 @@ export function sampleRows(samples: readonly SampleHistory[], target: string): S
       lastRelChange: t ? lastNonNull(t.relative_changes) : null,
       errorType: lastError?.error_type ?? null,
       errorMessage: lastError?.message ?? null,
+      lower: interval?.lower ?? null,
+      upper: interval?.upper ?? null,
+      intervalWidth: interval ? interval.upper - interval.lower : null,
     };
   });
 }
@@ -237,26 +244,4 @@ export function errorTypeCounts(failed: readonly FailedSample[]): [string, numbe
   const counts = new Map<string, number>();
   for (const f of failed) for (const t of f.errorTypes.length ? f.errorTypes : ['unknown_error']) counts.set(t, (counts.get(t) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1]);
-}
-
-// ---------------------------------------------------------------- export
-
-
-export function finalPredictionsCsv(samples: readonly SampleHistory[], targets: readonly string[]): string {
-  const header = ['sample_index', 'sample_id', ...targets, 'convergence_status', 'converged_at_iteration', 'rounds'];
-  const lines = [csvLine(header)];
-  for (const s of samples) {
-    const rounds = Math.max(0, ...Object.values(s.targets).map((t) => t.iterations.filter((v) => v != null).length));
-    lines.push(
-      csvLine([
-        s.sample_index,
-        s.sample_id,
-        ...targets.map((t) => s.final_predictions[t] ?? lastNonNull(s.targets[t]?.iterations ?? [])),
-        s.convergence_status,
-        s.converged_at_iteration,
-        rounds,
-      ]),
-    );
-  }
-  return lines.join('\n') + '\n';
 }

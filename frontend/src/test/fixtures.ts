@@ -10,6 +10,7 @@ export function sample(index: number, partial: Partial<SampleHistory> = {}): Sam
     converged_at_iteration: 2,
     targets: {},
     final_predictions: {},
+    intervals: {},
     failed_iterations: [],
     errors: [],
     ...partial,
@@ -94,6 +95,7 @@ export function accuracy(firstMae: number, finalMae: number, rounds = 3): Accura
         { sample_index: 1, sample_id: 'A-2', predicted: 600, measured: 640 },
       ],
     },
+    interval_coverage: {},
   };
 }
 

@@ -1,11 +1,12 @@
 import { useId, useState } from 'react';
 import type { DragEvent } from 'react';
 import { api } from '../../api/endpoints';
-import type { Dataset, DatasetWithPreview } from '../../api/types';
+import type { Dataset, DatasetWithPreview, UploadPreview } from '../../api/types';
 import { FieldError, Loading } from '../../components/Feedback';
 import { errorText } from '../../lib/errorText';
 import { formatDateTime } from '../../lib/format';
 import DatasetPreview from './DatasetPreview';
+import EncodingCheck, { isUtf8, needsEncodingCheck } from './EncodingCheck';
 
 interface Props {
   /** "test" or "reference": names the input and its error field. */
@@ -43,13 +44,29 @@ export default function DatasetPicker({ kind, title, hint, datasets, value, onCh
     }
   };
 
-  const upload = (file: File | undefined) => {
-    if (!file) return;
+  const [checking, setChecking] = useState<{ file: File; preview: UploadPreview } | null>(null);
+
+  const store = (file: File, encoding?: string) => {
+    setChecking(null);
     void load(async () => {
-      const ds = await api.uploadDataset(file);
+      const ds = await api.uploadDataset(file, encoding);
       onUploaded();
       return ds;
     });
+  };
+
+  // A file that is not UTF-8 is shown decoded first: a wrong guess is caught before storing.
+  const upload = async (file: File | undefined) => {
+    if (!file) return;
+    setLocalError(null);
+    try {
+      if (await isUtf8(file)) return store(file);
+      const preview = await api.previewUpload(file);
+      if (needsEncodingCheck(preview)) setChecking({ file, preview });
+      else store(file);
+    } catch (err) {
+      setLocalError(errorText(err));
+    }
   };
 
   const pick = (id: string) => {
@@ -64,7 +81,7 @@ export default function DatasetPicker({ kind, title, hint, datasets, value, onCh
   const onDrop = (e: DragEvent<HTMLLabelElement>) => {
     e.preventDefault();
     setDragging(false);
-    upload(e.dataTransfer.files[0]);
+    void upload(e.dataTransfer.files[0]);
   };
 
   return (
@@ -88,7 +105,7 @@ export default function DatasetPicker({ kind, title, hint, datasets, value, onCh
             aria-label={`Upload ${kind} CSV`}
             aria-describedby={allErrors.length ? errorId : undefined}
             onChange={(e) => {
-              upload(e.target.files?.[0]);
+              void upload(e.target.files?.[0]);
               e.target.value = '';
             }}
             disabled={busy}
@@ -115,6 +132,9 @@ export default function DatasetPicker({ kind, title, hint, datasets, value, onCh
         </div>
       </div>
       <FieldError id={errorId} messages={allErrors} />
+      {checking ? (
+        <EncodingCheck file={checking.file} preview={checking.preview} onStore={(enc) => store(checking.file, enc)} onCancel={() => setChecking(null)} />
+      ) : null}
       {busy ? <Loading label="Reading the file…" /> : value ? <DatasetPreview dataset={value} /> : null}
     </section>
   );

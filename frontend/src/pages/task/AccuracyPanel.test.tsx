@@ -34,7 +34,7 @@ describe('AccuracyPanel', () => {
   });
 
   it('explains when there is no ground truth', () => {
-    render(<AccuracyPanel accuracy={{ task_id: 1, has_ground_truth: false, targets: {}, scatter: {} }} finished />);
+    render(<AccuracyPanel accuracy={{ task_id: 1, has_ground_truth: false, targets: {}, scatter: {}, interval_coverage: {} }} finished />);
     expect(screen.getByText(/no measured values to compare with/i)).toBeInTheDocument();
   });
 

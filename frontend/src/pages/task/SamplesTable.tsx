@@ -34,6 +34,13 @@ const COLUMNS: Column[] = [
   { key: 'rounds', label: 'Rounds', width: '72px', numeric: true, render: (r) => r.rounds },
   { key: 'initial', label: 'Initial', width: 'minmax(80px, 1fr)', numeric: true, render: (r) => formatNumber(r.initial) },
   { key: 'final', label: 'Final', width: 'minmax(80px, 1fr)', numeric: true, render: (r) => formatNumber(r.final) },
+  {
+    key: 'intervalWidth',
+    label: '90 % interval',
+    width: 'minmax(120px, 1.2fr)',
+    numeric: true,
+    render: (r) => (r.lower != null && r.upper != null ? `${formatNumber(r.lower)} – ${formatNumber(r.upper)}` : '–'),
+  },
   { key: 'change', label: 'Change', width: 'minmax(80px, 1fr)', numeric: true, render: (r) => formatNumber(r.change) },
   { key: 'lastRelChange', label: 'Rel. change', width: '110px', numeric: true, render: (r) => formatNumber(r.lastRelChange, 4) },
   { key: 'errorType', label: 'Error', width: 'minmax(110px, 1.2fr)', render: (r) => (r.errorType ? <span title={r.errorMessage ?? ''}>{r.errorType}</span> : '') },
@@ -106,7 +113,7 @@ export default function SamplesTable({ samples, targets, target, onTarget, highl
       </div>
       <p className="small muted" style={{ marginTop: 0 }} aria-live="polite">
         {rows.length === allRows.length ? `${rows.length} samples` : `${rows.length} of ${allRows.length} samples`} · values
-        for {target} · arrow keys move, Enter highlights the sample in the charts.
+        for {target} · arrow keys move, Enter (or a click) highlights the sample in the charts and opens its rounds.
       </p>
       <div className="vtable" role="table" aria-label={`Samples, values for ${target}`} aria-rowcount={rows.length + 1}>
         <div className="vtable__head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: GRID, paddingRight: 12 }}>

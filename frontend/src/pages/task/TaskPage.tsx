@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { EmptyState, ErrorBanner, Loading } from '../../components/Feedback';
 import { isNotFound } from '../../lib/errorText';
@@ -9,6 +9,7 @@ import ConvergenceStatsPanel from './ConvergenceStatsPanel';
 import ExportButtons from './ExportButtons';
 import FailedSamplesPanel from './FailedSamplesPanel';
 import HeatmapPanel from './HeatmapPanel';
+import RoundsPanel from './RoundsPanel';
 import SamplesTable from './SamplesTable';
 import TaskHeader from './TaskHeader';
 import TaskProgress from './TaskProgress';
@@ -40,6 +41,9 @@ function TaskView({ taskId }: { taskId: number }) {
   const shownSamples = useMemo(() => chosen ?? defaultTrendSelection(samples), [chosen, samples]);
   const [highlight, setHighlight] = useState<number | null>(null);
 
+  const inspected = highlight == null ? undefined : samples.find((s) => s.sample_index === highlight);
+  const closePanel = useCallback(() => setHighlight(null), []);
+
   const highlightSample = (index: number | null) => {
     setHighlight(index);
     if (index != null && !shownSamples.has(index)) setChosen(new Set([...shownSamples, index]));
@@ -62,7 +66,7 @@ function TaskView({ taskId }: { taskId: number }) {
 
   return (
     <>
-      <TaskHeader task={task} onTask={data.setTask} exportButtons={<ExportButtons taskId={taskId} history={history} targets={targets} />} />
+      <TaskHeader task={task} onTask={data.setTask} exportButtons={<ExportButtons taskId={taskId} disabled={!history} />} />
       <ErrorBanner error={data.taskError} />
       <TaskProgress task={task} info={history?.global_info ?? null} />
       <ErrorBanner error={data.historyError} />
@@ -95,6 +99,7 @@ function TaskView({ taskId }: { taskId: number }) {
           </div>
           <div style={{ height: '1rem' }} />
           <SamplesTable samples={samples} targets={targets} target={target} onTarget={setPickedTarget} highlight={highlight} onHighlight={highlightSample} />
+          {inspected ? <RoundsPanel taskId={taskId} sample={inspected} onClose={closePanel} /> : null}
         </>
       )}
     </>

@@ -23,6 +23,9 @@ export default function TasksTable({ tasks }: { tasks: Task[] }) {
               Failed
             </th>
             <th scope="col">Created</th>
+            <th scope="col">
+              <span className="visually-hidden">Compare</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -52,6 +55,11 @@ export default function TasksTable({ tasks }: { tasks: Task[] }) {
                 {t.failed_samples}
               </td>
               <td className="nowrap">{formatDateTime(t.created_at)}</td>
+              <td className="nowrap">
+                <Link to={`/compare?ids=${t.task_id}`} aria-label={`Compare ${t.task_name} (#${t.task_id}) with other runs`}>
+                  Compare with…
+                </Link>
+              </td>
             </tr>
           ))}
         </tbody>

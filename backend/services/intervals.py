@@ -1,0 +1,77 @@
+"""Calibrated 90 % intervals for final predictions (split-conformal, absolute residuals).
+
+The half-width for a target is the ⌈(n+1)·0.9⌉-th smallest |measured − predicted| over n
+calibration rows the predictor did not see as their own neighbour; `prediction ± half-width`
+then covers a new sample's measured value with probability ≥ 0.9 when samples are exchangeable
+with the calibration rows. The baseline calibrates by leave-one-out over the reference rows
+(each predicted from its k nearest *other* references, the same kNN it runs on test samples).
+"""
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from backend.workflow.knn import knn_weighted
+from backend.workflow.retrieval import nearest
+from backend.workflow.task_data import TaskData
+
+LEVEL = 0.9
+# Leave-one-out over at most this many reference rows (a seeded subset beyond it): the cost is
+# rows × references distances, paid once when the task is created.
+MAX_CALIBRATION_ROWS = 2000
+SEED = 0
+
+
+def conformal_half_width(residuals: np.ndarray, level: float = LEVEL) -> float | None:
+    """None when there are too few rows for the level (the interval would be unbounded)."""
+    n = len(residuals)
+    rank = math.ceil((n + 1) * level)
+    if n == 0 or rank > n:
+        return None
+    return float(np.sort(np.abs(residuals))[rank - 1])
+
+
+def baseline_calibration(data: TaskData, top_k: int) -> dict[str, Any] | None:
+    features, targets = data.reference_features, data.reference_targets
+    n = len(features)
+    if n < 2:
+        return None
+    rows = np.arange(n)
+    if n > MAX_CALIBRATION_ROWS:
+        rows = np.sort(np.random.default_rng(SEED).choice(n, MAX_CALIBRATION_ROWS, replace=False))
+    k = min(top_k, n - 1)
+    neighbours, distances = nearest(features[rows], features, k + 1)
+    # Drop each row itself (or, when it is not among the k+1 because of exact duplicates, the
+    # farthest): what remains are its k nearest other references.
+    keep = neighbours != rows[:, None]
+    keep[keep.all(axis=1), -1] = False
+    neighbours = neighbours[keep].reshape(len(rows), k)
+    distances = distances[keep].reshape(len(rows), k)
+    residuals = targets[rows] - knn_weighted(targets, neighbours, distances)
+    widths = {t: conformal_half_width(residuals[:, i]) for i, t in enumerate(data.targets)}
+    return {"level": LEVEL, "n": len(rows), "method": "leave-one-out", "half_widths": widths}
+
+
+def intervals_for(
+    calibration: Mapping[str, Any] | None, final: Mapping[str, float]
+) -> dict[str, dict[str, float]]:
+    """{TARGET: {lower, upper, level}} around a sample's final prediction, where calibrated."""
+    if not calibration or not final:
+        return {}
+    level = calibration["level"]
+    out = {}
+    for target, width in calibration["half_widths"].items():
+        if width is not None and target in final:
+            value = final[target]
+            out[target] = {"lower": value - width, "upper": value + width, "level": level}
+    return out
+
+
+def coverage(intervals: list[dict[str, float]], measured: list[float]) -> float | None:
+    """Share of measured values inside their interval; None without any pair."""
+    if not intervals:
+        return None
+    inside = sum(i["lower"] <= m <= i["upper"] for i, m in zip(intervals, measured, strict=True))
+    return inside / len(intervals)
