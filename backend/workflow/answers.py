@@ -4,7 +4,7 @@ import ast
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from backend.core.vocabulary import ErrorType
@@ -56,10 +56,11 @@ def repair_json_object(text: str) -> dict[str, Any] | None:
     if start < 0 or end < start or end - start > MAX_REPAIR_CHARS:
         return None
     body = text[start : end + 1]
-    for attempt in (
+    attempts: tuple[Callable[[], Any], ...] = (
         lambda: json.loads(_TRAILING_COMMA.sub(r"\1", body)),
         lambda: ast.literal_eval(body),
-    ):
+    )
+    for attempt in attempts:
         try:
             value = attempt()
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):

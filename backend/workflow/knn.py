@@ -8,4 +8,5 @@ def knn_weighted(targets: np.ndarray, neighbours: np.ndarray, distances: np.ndar
     weights = 1.0 / (distances + 1e-9)
     weights /= weights.sum(axis=1, keepdims=True)
     # (rows, k) · (rows, k, targets) → (rows, targets)
-    return np.einsum("sk,skt->st", weights, targets[neighbours])
+    weighted: np.ndarray = np.einsum("sk,skt->st", weights, targets[neighbours])
+    return weighted

@@ -180,6 +180,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Upload
+         * @description The file decoded (detected encoding unless one is named) and parsed; nothing is stored.
+         */
+        post: operations["preview_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_id}": {
         parameters: {
             query?: never;
@@ -364,6 +384,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/results/{result_id}/samples/{sample_index}/rounds/{iteration}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Round Detail
+         * @description One round as it happened: the messages sent, the raw answer, the model's reasoning, the
+         *     parsed values, tokens, cost, latency and attempts; a failed round answers with its error.
+         */
+        get: operations["round_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/results/{result_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Results
+         * @description The results as an attachment: `final` one row per sample (final values, interval bounds
+         *     when calibrated), `rounds` one row per sample per round. CSV text cells are formula-safe.
+         */
+        get: operations["export_results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare Tasks
+         * @description Accuracy (round 1 and final), convergence, usage and time of each task; the newest
+         *     completed baseline on the same test file is added as a row when none was chosen.
+         */
+        get: operations["compare_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Baseline
+         * @description Start the baseline on this task's test set (same files, targets and columns).
+         */
+        post: operations["run_baseline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -381,6 +484,13 @@ export interface components {
             /** Scatter */
             scatter: {
                 [key: string]: components["schemas"]["ScatterPoint"][];
+            };
+            /**
+             * Interval Coverage
+             * @default {}
+             */
+            interval_coverage: {
+                [key: string]: number | null;
             };
         };
         /** AuditOut */
@@ -414,6 +524,20 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Body_preview_upload */
+        Body_preview_upload: {
+            /**
+             * File
+             * Format: binary
+             * @description a CSV file with a header row
+             */
+            file: string;
+            /**
+             * Encoding
+             * @description the file's encoding; detected when not given
+             */
+            encoding?: ("utf-8" | "gb18030" | "cp1252" | "latin-1") | null;
+        };
         /** Body_upload_dataset */
         Body_upload_dataset: {
             /**
@@ -422,6 +546,42 @@ export interface components {
              * @description a CSV file with a header row
              */
             file: string;
+            /**
+             * Encoding
+             * @description the file's encoding; detected when not given
+             */
+            encoding?: ("utf-8" | "gb18030" | "cp1252" | "latin-1") | null;
+        };
+        /** ComparedTask */
+        ComparedTask: {
+            /** Task Id */
+            task_id: number;
+            /** Task Name */
+            task_name: string;
+            /** Llm Provider */
+            llm_provider: string;
+            /** Llm Model */
+            llm_model: string;
+            status: components["schemas"]["TaskStatus"];
+            /** Test File Path */
+            test_file_path: string;
+            /** Added As Baseline */
+            added_as_baseline: boolean;
+            /** Usage */
+            usage: {
+                [key: string]: unknown;
+            } | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            accuracy: components["schemas"]["Accuracy"];
+            convergence: components["schemas"]["ConvergenceStats"];
+        };
+        /** Comparison */
+        Comparison: {
+            /** Tasks */
+            tasks: components["schemas"]["ComparedTask"][];
+            /** Same Test File */
+            same_test_file: boolean;
         };
         /** ConvergenceStats */
         ConvergenceStats: {
@@ -584,6 +744,15 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Interval */
+        Interval: {
+            /** Lower */
+            lower: number;
+            /** Upper */
+            upper: number;
+            /** Level */
+            level: number;
+        };
         /** IterationHistory */
         IterationHistory: {
             global_info: components["schemas"]["GlobalInfo"];
@@ -649,6 +818,13 @@ export interface components {
             active: boolean;
             /** Auth Required */
             auth_required: boolean;
+        };
+        /** Message */
+        Message: {
+            /** Role */
+            role: string;
+            /** Content */
+            content: string;
         };
         /** NewToken */
         NewToken: {
@@ -779,6 +955,54 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "member" | "admin";
+        /**
+         * RoundDetail
+         * @description One round of one sample as it happened (a failed round carries `error`).
+         */
+        RoundDetail: {
+            /** Task Id */
+            task_id: number;
+            /** Sample Index */
+            sample_index: number;
+            /** Sample Id */
+            sample_id: string;
+            /** Iteration */
+            iteration: number;
+            /** Messages */
+            messages: components["schemas"]["Message"][];
+            /** Raw Answer */
+            raw_answer: string | null;
+            /** Reasoning */
+            reasoning: {
+                [key: string]: unknown;
+            } | null;
+            /** Predictions */
+            predictions: {
+                [key: string]: number;
+            };
+            /** Prompt Tokens */
+            prompt_tokens: number | null;
+            /** Completion Tokens */
+            completion_tokens: number | null;
+            /** Cost Usd */
+            cost_usd: number | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Attempts */
+            attempts: number;
+            /** Model */
+            model: string;
+            /** Cached */
+            cached: boolean;
+            error: components["schemas"]["RoundError"] | null;
+        };
+        /** RoundError */
+        RoundError: {
+            /** Error Type */
+            error_type: string;
+            /** Message */
+            message: string;
+        };
         /** RoundScores */
         RoundScores: {
             /** N */
@@ -823,6 +1047,13 @@ export interface components {
             final_predictions: {
                 [key: string]: number;
             };
+            /**
+             * Intervals
+             * @default {}
+             */
+            intervals: {
+                [key: string]: components["schemas"]["Interval"];
+            };
             /** Failed Iterations */
             failed_iterations: number[];
             /** Errors */
@@ -838,6 +1069,10 @@ export interface components {
             predicted: number;
             /** Measured */
             measured: number;
+            /** Lower */
+            lower?: number | null;
+            /** Upper */
+            upper?: number | null;
         };
         /** Scores */
         Scores: {
@@ -1063,6 +1298,23 @@ export interface components {
             name: string;
             /** Expires In Days */
             expires_in_days?: number | null;
+        };
+        /** UploadPreview */
+        UploadPreview: {
+            /** Encoding */
+            encoding: string;
+            /** Rows */
+            rows: number;
+            /** Columns */
+            columns: string[];
+            /** Column Types */
+            column_types: {
+                [key: string]: "numeric" | "text";
+            };
+            /** Preview */
+            preview: {
+                [key: string]: unknown;
+            }[];
         };
         /** UserCreate */
         UserCreate: {
@@ -1711,6 +1963,75 @@ export interface operations {
             };
         };
     };
+    preview_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_preview_upload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadPreview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_dataset: {
         parameters: {
             query?: never;
@@ -2345,6 +2666,236 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    round_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                result_id: number;
+                sample_index: number;
+                iteration: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    export_results: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+                layout?: "final" | "rounds";
+            };
+            header?: never;
+            path: {
+                result_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    compare_tasks: {
+        parameters: {
+            query: {
+                /** @description 2 to 10 comma-separated task ids */
+                task_ids: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    run_baseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
