@@ -237,7 +237,7 @@ test('viewer: reads, but is offered no start, upload, cancel or retry', async ({
   await expect(page.getByTestId('tasks-table')).toContainText('Slow fake LLM (token)');
   await expect(page.getByRole('link', { name: 'New task' })).toHaveCount(0);
 
-  await page.getByRole('link', { name: 'Slow fake LLM (token)' }).click();
+  await page.getByRole('link', { name: 'Slow fake LLM (token)', exact: true }).click();
   await expect(page.getByTestId('task-status')).toHaveText('running');
   await expect(page.getByTestId('failed-panel')).toBeVisible({ timeout: 20_000 });
   await expect(page.getByTestId('task-status')).toHaveText('running');
@@ -282,18 +282,27 @@ test('member: starts a baseline task on MPEA data, cancels the slow one', async 
   expect(await waitForTaskEnd(page)).toBe('completed');
   await expect(page.getByTestId('convergence-stats')).toContainText('/8)');
 
-  // The slow task: the member may cancel it, and then retry its failed sample.
+  // The slow task is the admin's: a member may read it but not cancel it (the server says so).
+  allowConsoleError(/status of 403/);
   await page.goto(`${backend.url}/tasks/${state.slowTaskId}`);
+  await expect(page.getByTestId('task-status')).toHaveText('running');
+  await page.getByRole('button', { name: 'Cancel task' }).click();
+  await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expect(page.getByTestId('task-status')).toHaveText('running');
+});
+
+test('admin: the audit trail lists the actions; the login rate limit says how long to wait', async ({ page, allowConsoleError }) => {
+  allowConsoleError(/status of (401|429)/);
+  // Its owner (an admin may act on every task) cancels the slow task; its failed sample stays retryable.
+  await login(page, ADMIN, `/tasks/${state.slowTaskId}`);
   await expect(page.getByTestId('task-status')).toHaveText('running');
   await page.getByRole('button', { name: 'Cancel task' }).click();
   await page.getByRole('button', { name: 'Yes, cancel it' }).click();
   expect(await waitForTaskEnd(page, 30_000)).toBe('cancelled');
   await expect(page.getByTestId('failed-panel').getByRole('button', { name: /^Retry failed/ })).toBeEnabled();
-});
 
-test('admin: the audit trail lists the actions; the login rate limit says how long to wait', async ({ page, allowConsoleError }) => {
-  allowConsoleError(/status of (401|429)/);
-  await login(page, ADMIN, '/admin/audit');
+  await page.goto(`${backend.url}/admin/audit`);
   await expect(page.getByRole('heading', { name: 'Audit trail' })).toBeVisible();
   const table = page.getByTestId('audit-table');
   for (const action of ['login', 'user_create', 'user_update', 'token_create', 'token_revoke', 'upload', 'start', 'cancel'])
