@@ -8,7 +8,7 @@ PORT ?= 8000
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: dev serve install frontend api-types demo test test-backend test-frontend lint format requirements \
-	backup restore create-admin bench stop-db clean
+	backup restore create-admin bench stop-db clean system-tools test-stack
 
 # requirements-dev.txt is requirements.txt (the production set) plus test and lint tools.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -70,8 +70,29 @@ test-frontend: install
 	$(MAKE) api-types
 	cd frontend && npm test && npm run build && npm run e2e
 
+# The system tools the suites use (Debian packages): installed when missing and running as root,
+# else the one command that installs them, before anything else runs.
+SYSTEM_TOOLS := chromium:chromium shellcheck:shellcheck nginx:nginx-light
+system-tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+		PATH="$$PATH:/usr/sbin" command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "make test needs:$$missing. Run: sudo apt-get install -y$$missing" >&2; exit 1; \
+		fi; \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 # The whole suite: lint, backend (real PostgreSQL, fake LLM over HTTP), operations, dashboard.
-test: lint test-backend test-frontend
+test: system-tools lint test-backend test-frontend
+
+# The production stack built and run here (Docker, compose, both images, backups, restore on a
+# second stack): tests/stack/run.sh. Installs docker.io and debootstrap when missing (root).
+test-stack: install frontend/node_modules/.package-lock.json
+	bash tests/stack/run.sh
 
 # Re-pin after editing requirements.in or requirements-dev.in.
 requirements:

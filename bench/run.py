@@ -1,8 +1,9 @@
 """`python -m bench [--quick] [--only NAME ...]`: start the stack, run the scenarios, write
 docs/BENCHMARKS.md, docs/bench/results.json and the plots.
 
-Scenarios (in run order): scheduling (makespan, occupancy, early stop), overhead, pollers,
-history, memory, accuracy. `--quick` shrinks the large ones (for trying the runner out; the
+Scenarios (in run order): scheduling (makespan, occupancy, early stop), overhead, status,
+instructions (callgrind, where valgrind is installed: slow to start), history, memory,
+accuracy. `--quick` shrinks the large ones (for trying the runner out; the
 documented figures come from a full run)."""
 
 import argparse
@@ -25,7 +26,16 @@ from bench import report
 from bench.scenarios import Bench, soak
 from bench.stack import ROOT, Stack
 
-SCENARIOS = ("scheduling", "overhead", "pollers", "history", "memory", "accuracy", "soak")
+SCENARIOS = (
+    "scheduling",
+    "overhead",
+    "status",
+    "instructions",
+    "history",
+    "memory",
+    "accuracy",
+    "soak",
+)
 
 
 def _machine() -> str:
@@ -119,4 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     report.write_json(out / "bench" / "results.json", {"meta": meta, "results": results})
     report.write_markdown(out / "BENCHMARKS.md", meta, results)
     print(f"wrote {out / 'BENCHMARKS.md'} in {meta['duration_s']:.0f} s", flush=True)
-    return 1 if meta["errors"] else 0
+    missed = [r["key"] for r in results if r["passed"] is False]
+    if missed:
+        print(f"bars missed: {', '.join(missed)}", flush=True)
+    return 1 if meta["errors"] or missed else 0

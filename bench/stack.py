@@ -149,7 +149,7 @@ class Stack:
         request of the bench carries an API token of the first admin (a bearer token)."""
         self.api = ApiProcess(
             self.api_env(**extra), self.dir, server="gunicorn", workers=self.workers
-        ).start(120)
+        ).start(300)
         self.http.base_url = httpx.URL(self.api.base_url)
         if "authorization" not in self.http.headers:
             self.http.headers["authorization"] = f"Bearer {self._api_token()}"

@@ -82,16 +82,25 @@ libpq_url() {
 
 # Sets OPS_DB_URL (libpq form), OPS_DB_TARGET (embedded|database_url), OPS_PG_BIN and, when this
 # run started the embedded server, OPS_STARTED_EMBEDDED=1.
+#   resolve_database --create     the embedded database is created when it does not exist yet
+#   resolve_database --existing   never creates a database: with DATABASE_URL unset, the embedded
+#                                 one under DATA_DIR must exist already (a backup on a host
+#                                 whose database lives elsewhere, e.g. in compose, must fail
+#                                 rather than dump a new, empty one).
 OPS_STARTED_EMBEDDED=0
 resolve_database() {
-  local py out
+  local py out existing=0
+  if [ "${1:-}" = --existing ]; then existing=1; fi
   if [ -n "${DATABASE_URL:-}" ]; then
     OPS_DB_URL=$(libpq_url "$DATABASE_URL")
     OPS_DB_TARGET=database_url
   else
     py=$(ops_python) || { echo "no python found to read the app settings" >&2; return 1; }
     # Prints: target, URL, and whether the server was already running before this call.
-    out=$(cd "$OPS_ROOT" && "$py" - <<'PY'
+    out=$(cd "$OPS_ROOT" && OPS_EXISTING=$existing "$py" - <<'PY'
+import os
+import sys
+
 from backend.core.config import get_settings
 
 settings = get_settings()
@@ -102,6 +111,12 @@ if settings.DATABASE_URL:
 else:
     from backend.db.embedded import ensure_server, pgdata_dir
 
+    if os.environ["OPS_EXISTING"] == "1" and not (pgdata_dir(settings.DATA_DIR) / "PG_VERSION").exists():
+        sys.exit(
+            f"no database here: DATABASE_URL is unset and {pgdata_dir(settings.DATA_DIR)} holds no "
+            "embedded PostgreSQL. On a docker compose host the backup service takes the backups "
+            "(docker compose exec backup bash scripts/backup.sh)."
+        )
     was_running = (pgdata_dir(settings.DATA_DIR) / "postmaster.pid").exists()
     url = ensure_server(settings.DATA_DIR)
     print("embedded")

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import httpx
 import psutil
@@ -82,7 +82,7 @@ class ApiProcess:
             return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.main:app"]
         return [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(self.port)]
 
-    def start(self, timeout: float = 90.0) -> "ApiProcess":
+    def start(self, timeout: float = 90.0) -> Self:
         env = dict(self.env)
         if self.server == "gunicorn":
             env |= {

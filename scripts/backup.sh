@@ -1,32 +1,36 @@
 #!/usr/bin/env bash
-# Back up the database with pg_dump (custom format, compressed) into BACKUP_DIR.
+# Back up everything a restore needs, the database and the uploaded datasets, into one file in
+# BACKUP_DIR.
 #
-#   bash scripts/backup.sh            (or `make backup`)
+#   bash scripts/backup.sh            (or `make backup`; in compose the backup service runs it)
 #
 # Environment:
-#   DATABASE_URL           database to dump; unset -> the app's settings / the embedded PostgreSQL
-#                          under DATA_DIR (started if needed), see deploy/ops-common.sh
+#   DATABASE_URL           database to dump; unset -> the embedded PostgreSQL under DATA_DIR
+#                          (started if needed), which must exist: nothing is created here
+#   DATA_DIR               where the datasets are (DATA_DIR/datasets; default ./data)
 #   BACKUP_DIR             where backups go (default ./backups, relative to the repo root)
 #   BACKUP_RETENTION_DAYS  backups older than this many days are deleted (default 7; 0 keeps all)
 #   BACKUP_PREFIX          file name prefix (default iterative_prediction)
-#   BACKUP_COMPRESS        pg_dump --compress value (default 6; e.g. zstd:3 when pg_dump has zstd)
 #   PG_BIN                 directory of pg_dump/pg_restore (default: PATH, else the embedded ones)
 #
-# A backup is written to a hidden temporary name, checked with `pg_restore --list`, and renamed
-# to PREFIX_YYYYmmddTHHMMSSZ.dump (..Z_N.dump for another one within the same second) only when
-# complete: a failed or interrupted run leaves nothing that looks like a backup. Prints one JSON
-# line; exits non-zero on any failure.
+# The file is a pg_dump archive in tar format (`pg_restore` reads it as it is) with the dataset
+# files appended as datasets/NAME members (`tar -tf` lists them). It is written to a hidden
+# temporary name, checked (`pg_restore --list`, and every dataset member present), and renamed to
+# PREFIX_YYYYmmddTHHMMSSZ.dump (..Z_N.dump for another one within the same second) only when
+# complete: a failed or interrupted run leaves nothing that looks like a backup. The database is
+# dumped first: a dataset is stored before its row is committed, so every dataset the dump names
+# is in the file. Prints one JSON line; exits non-zero on any failure.
 set -Eeuo pipefail
 
 # shellcheck source=SCRIPTDIR/../deploy/ops-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../deploy/ops-common.sh"
 cd "$OPS_ROOT"
-dotenv_defaults BACKUP_DIR BACKUP_RETENTION_DAYS BACKUP_PREFIX BACKUP_COMPRESS PG_BIN
+dotenv_defaults DATA_DIR BACKUP_DIR BACKUP_RETENTION_DAYS BACKUP_PREFIX PG_BIN
 
 BACKUP_DIR=${BACKUP_DIR:-./backups}
 BACKUP_RETENTION_DAYS=${BACKUP_RETENTION_DAYS:-7}
 BACKUP_PREFIX=${BACKUP_PREFIX:-iterative_prediction}
-BACKUP_COMPRESS=${BACKUP_COMPRESS:-6}
+DATA_DIR=${DATA_DIR:-./data}
 
 started=$(now_s)
 tmp_file=""
@@ -72,7 +76,7 @@ case "$BACKUP_RETENTION_DAYS" in
   '' | *[!0-9]*) fail "BACKUP_RETENTION_DAYS must be a whole number of days, got '$BACKUP_RETENTION_DAYS'" 2 ;;
 esac
 
-resolve_database 2>"$errlog" || fail "cannot resolve the database to back up"
+resolve_database --existing 2>"$errlog" || fail "cannot resolve the database to back up"
 
 mkdir -p -- "$BACKUP_DIR" 2>>"$errlog" || fail "cannot create BACKUP_DIR $BACKUP_DIR"
 [ -w "$BACKUP_DIR" ] || fail "BACKUP_DIR $BACKUP_DIR is not writable"
@@ -87,7 +91,7 @@ done
 tmp_file="$BACKUP_DIR/.${BACKUP_PREFIX}_${stamp}.dump.partial.$$"
 
 # pg_dump runs in the background so that a SIGTERM reaches the trap at once.
-"$OPS_PG_BIN/pg_dump" --format=custom --compress="$BACKUP_COMPRESS" --no-password \
+"$OPS_PG_BIN/pg_dump" --format=tar --no-password \
   --file="$tmp_file" --dbname="$OPS_DB_URL" 2>>"$errlog" &
 child=$!
 rc=0
@@ -95,8 +99,20 @@ wait "$child" || rc=$?
 child=""
 [ "$rc" = 0 ] || fail "pg_dump failed (exit $rc)"
 
+# The datasets, after the dump (see above); half-written uploads (*.partial) are not datasets.
+datasets=()
+if [ -d "$DATA_DIR/datasets" ]; then
+  mapfile -t datasets < <(cd "$DATA_DIR" && find datasets -maxdepth 1 -type f ! -name '*.partial' | sort)
+fi
+if [ "${#datasets[@]}" -gt 0 ]; then
+  tar --append --file="$tmp_file" -C "$DATA_DIR" -- "${datasets[@]}" 2>>"$errlog" ||
+    fail "cannot add the datasets of $DATA_DIR/datasets"
+fi
+
 # A truncated or corrupt archive fails here, before it gets a backup's name.
 "$OPS_PG_BIN/pg_restore" --list "$tmp_file" >/dev/null 2>>"$errlog" || fail "the dump does not read back (pg_restore --list)"
+stored=$(tar --list --file="$tmp_file" 2>>"$errlog" | grep -c '^datasets/.' || true)
+[ "$stored" = "${#datasets[@]}" ] || fail "the archive holds $stored of ${#datasets[@]} datasets"
 sync -- "$tmp_file" 2>/dev/null || true
 # -n: never replace an existing backup (a concurrent run that took the name makes this one fail).
 mv -n -- "$tmp_file" "$final_file" || fail "cannot rename the dump to $final_file"
@@ -125,4 +141,4 @@ pruned_json+="]"
 finished=1
 trap - ERR INT TERM
 cleanup
-log_line ok ",\"file\":$(json_str "$final_file"),\"bytes\":$size,\"retention_days\":$BACKUP_RETENTION_DAYS,\"pruned\":$pruned_json"
+log_line ok ",\"file\":$(json_str "$final_file"),\"bytes\":$size,\"datasets\":${#datasets[@]},\"retention_days\":$BACKUP_RETENTION_DAYS,\"pruned\":$pruned_json"

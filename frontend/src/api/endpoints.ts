@@ -54,8 +54,13 @@ export const api = {
   previewPrompt: (body: PromptPreviewRequest) =>
     postJson<PromptPreviewResponse>('/api/iterative-prediction/preview-prompt', body),
 
-  getHistory: (id: number, signal?: AbortSignal) =>
-    apiFetch<IterationHistory>(`/api/results/${id}/iterations`, { signal }),
+  /** The whole history, or with `since` (the `cursor` of an earlier answer) only the samples
+   *  that changed after it (merge with `mergeHistory`). */
+  getHistory: (id: number, signal?: AbortSignal, since?: string) =>
+    apiFetch<IterationHistory>(
+      `/api/results/${id}/iterations${since ? `?since=${encodeURIComponent(since)}` : ''}`,
+      { signal },
+    ),
 
   getConvergenceStats: (id: number, signal?: AbortSignal) =>
     apiFetch<ConvergenceStats>(`/api/iterative-prediction/convergence-stats?task_id=${id}`, { signal }),

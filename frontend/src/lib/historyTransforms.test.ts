@@ -9,6 +9,7 @@ import {
   filterRows,
   finalPredictionsCsv,
   heatmapData,
+  mergeHistory,
   sampleRows,
   sortRows,
   sortedSamples,
@@ -23,6 +24,25 @@ describe('history → samples', () => {
     expect(samples.map((s) => s.sample_id)).toEqual(['A-1', 'A-2', 'A-3']);
     expect(targetNames(samples, ['UTS'])).toEqual(['UTS', 'El']);
     expect(sortedSamples(null)).toEqual([]);
+  });
+});
+
+describe('mergeHistory', () => {
+  it('replaces changed samples, keeps the others, takes the newer task-wide parts', () => {
+    const before = history(threeSamples);
+    const moved = sample(2, { sample_id: 'A-3-moved' });
+    const changes = { ...history([moved]), cursor: '2026-01-01T00:12:00Z' };
+    changes.global_info = { ...changes.global_info, total_iterations: 4 };
+    const merged = mergeHistory(before, changes);
+    expect(sortedSamples(merged).map((s) => s.sample_id)).toEqual(['A-1', 'A-2', 'A-3-moved']);
+    expect(merged.cursor).toBe('2026-01-01T00:12:00Z');
+    expect(merged.global_info.total_iterations).toBe(4);
+    expect(before.samples.sample_2?.sample_id).toBe('A-3'); // the earlier answer is untouched
+  });
+
+  it('takes the first answer as it is', () => {
+    const first = history(threeSamples);
+    expect(mergeHistory(null, first)).toBe(first);
   });
 });
 

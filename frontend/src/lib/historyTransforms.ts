@@ -7,6 +7,15 @@ export function sortedSamples(history: IterationHistory | null | undefined): Sam
   return Object.values(history.samples).sort((a, b) => a.sample_index - b.sample_index);
 }
 
+/**
+ * Apply an answer asked `since` an earlier cursor: its samples replace those of `previous` (by
+ * key; unchanged ones are kept), the task-wide parts and the cursor are the newer ones.
+ */
+export function mergeHistory(previous: IterationHistory | null, changes: IterationHistory): IterationHistory {
+  if (!previous) return changes;
+  return { ...changes, samples: { ...previous.samples, ...changes.samples } };
+}
+
 export function targetNames(samples: readonly SampleHistory[], declared: readonly string[] = []): string[] {
   const names = new Set<string>(declared);
   for (const s of samples) for (const t of Object.keys(s.targets)) names.add(t);

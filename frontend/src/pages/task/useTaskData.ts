@@ -6,6 +6,7 @@ import { useCallback, useRef, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { api } from '../../api/endpoints';
 import type { Accuracy, ConvergenceStats, IterationHistory, Task } from '../../api/types';
+import { mergeHistory } from '../../lib/historyTransforms';
 import { isTerminal } from '../../lib/taskStatus';
 import { usePolling } from '../../lib/usePolling';
 
@@ -49,6 +50,8 @@ export function useTaskData(taskId: number): TaskData {
   const [accuracyError, setAccuracyError] = useState<unknown>(null);
   const [loadedKey, setLoadedKey] = useState('');
   const loadedKeyRef = useRef('');
+  // The history shown so far: later polls ask only for samples that changed since its cursor.
+  const historyRef = useRef<{ taskId: number; history: IterationHistory } | null>(null);
 
   const loadDetails = async (t: Task, signal: AbortSignal) => {
     const key = changeKey(t);
@@ -64,10 +67,13 @@ export function useTaskData(taskId: number): TaskData {
     }
     // History first: it is what the page draws. Statistics and accuracy are computed on the
     // server from the same rows; asking for them afterwards keeps the first paint early.
-    const [h] = await Promise.allSettled([api.getHistory(taskId, signal)]);
+    const previous = historyRef.current?.taskId === taskId ? historyRef.current.history : null;
+    const [h] = await Promise.allSettled([api.getHistory(taskId, signal, previous?.cursor)]);
     if (signal.aborted) return;
     if (h.status === 'fulfilled') {
-      setHistory(h.value);
+      const merged = mergeHistory(previous, h.value);
+      historyRef.current = { taskId, history: merged };
+      setHistory(merged);
       setHistoryError(null);
     } else if (noPredictionYet(h.reason)) {
       setHistory(null);
