@@ -26,7 +26,8 @@ router = APIRouter(tags=["accounts"])
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    # No NUL byte: the name is looked up and counted in PostgreSQL text, which cannot hold one.
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
     password: str = Field(min_length=1, max_length=1024)
 
 
