@@ -34,6 +34,7 @@ def stack(pg, template_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     engine = create_engine(database, poolclass=pool.NullPool)
     with Session(engine) as session:  # (two workers racing to create the first admin: not here)
         accounts.create_user(session, "root", ADMIN_PASSWORD, "admin")
+        session.commit()  # services only flush: the caller's unit of work commits
     engine.dispose()
     env = script_env(
         DATABASE_URL=database,
@@ -85,7 +86,9 @@ def test_a_forged_forwarded_for_neither_resets_the_address_limit_nor_enters_the_
         response = _login(stack, "root", ADMIN_PASSWORD, "198.51.100.66")
         return response if response.status_code != 429 else None
 
-    token = wait_until(admin_login, timeout=3 * WINDOW, interval=0.5).json()["access_token"]
+    answer = wait_until(admin_login, timeout=3 * WINDOW, interval=0.5)
+    assert answer.status_code == 200, answer.text
+    token = answer.json()["access_token"]
     events = httpx.get(
         f"{stack.base_url}/api/audit",
         params={"limit": 50},
