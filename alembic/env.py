@@ -6,6 +6,7 @@ from logging.config import fileConfig
 from sqlalchemy import create_engine, pool, text
 
 from alembic import context
+from backend.db.migrate import include_name
 from backend.db.models import Base
 
 config = context.config
@@ -31,7 +32,9 @@ def run_migrations_online() -> None:
         connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         connection.commit()
         try:
-            context.configure(connection=connection, target_metadata=Base.metadata)
+            context.configure(
+                connection=connection, target_metadata=Base.metadata, include_name=include_name
+            )
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()

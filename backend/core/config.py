@@ -33,10 +33,23 @@ class Settings(BaseSettings):
     DEBUG: bool = False
 
     MAX_UPLOAD_MB: float = Field(50.0, gt=0)
-    # How often a worker looks for unfinished tasks nobody runs (after a crash).
-    RESUME_POLL_SECONDS: float = Field(10.0, gt=0)
-    # How often a running task re-reads its status, to see a cancel sent to another worker.
-    CANCEL_POLL_SECONDS: float = Field(1.0, gt=0)
+    # Workers (backend/worker): the API process also runs one unless EMBEDDED_WORKER is false
+    # (compose runs `python -m backend.worker` services instead).
+    EMBEDDED_WORKER: bool = True
+    # A task is queued as jobs of this many samples; workers share a task's jobs.
+    TASK_BATCH_SIZE: int = Field(25, ge=1, le=10_000)
+    # Jobs one worker process runs at once.
+    WORKER_CONCURRENCY: int = Field(8, ge=1, le=256)
+    # A worker silent for this long is presumed dead: its jobs go back to the queue. A worker
+    # that cannot reach the database stops calling after half of it, so no job runs twice.
+    WORKER_STALLED_SECONDS: float = Field(30.0, ge=3)
+
+    # Provider-wide limits, per provider and model, shared by every task and worker (0 = none).
+    LLM_MAX_CONCURRENT_CALLS: int = Field(0, ge=0)
+    LLM_MAX_CALLS_PER_MINUTE: int = Field(0, ge=0)
+    # With temperature 0, an identical call (provider, model, messages) is answered from the cache.
+    LLM_CACHE: bool = True
+
     # Built dashboard; served at / when the directory exists.
     FRONTEND_DIR: Path = Path("frontend/out")
     CORS_ORIGINS: list[str] = []

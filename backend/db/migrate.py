@@ -9,6 +9,11 @@ from alembic import command
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """The job queue's tables are procrastinate's (created from its own schema), not models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def alembic_config(url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -152,6 +153,10 @@ class Task(Base):
     # Split-conformal calibration of the final predictions (backend/services/intervals.py):
     # {"level": 0.9, "n": rows, "half_widths": {TARGET: number}}; None: no intervals.
     calibration: Mapped[dict[str, Any] | None] = mapped_column()
+    priority: Mapped[int] = mapped_column(Integer, server_default="0")  # higher runs first
+    max_cost_usd: Mapped[float | None] = mapped_column(Float)  # the budget; None: no limit
+    # What its priced calls have cost so far, kept by each stored round: the budget's measure.
+    spent_usd: Mapped[float] = mapped_column(Float, server_default="0")
     early_stop_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(
@@ -210,6 +215,7 @@ class Prediction(Base):
     reasoning: Mapped[dict[str, Any] | None] = mapped_column()  # the answer's `analysis`
     # Copied from the task a retry continues, rather than asked again.
     copied_from_task_id: Mapped[int | None] = mapped_column(Integer)
+    cached: Mapped[bool] = mapped_column(Boolean, server_default=false())  # from the answer cache
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
@@ -233,3 +239,40 @@ class Failure(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     messages_zlib: Mapped[bytes | None] = mapped_column(LargeBinary)  # as on Prediction
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class LlmCacheEntry(Base):
+    """An answer kept for an identical call at temperature 0 (backend/services/answer_cache.py)."""
+
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the call
+    model: Mapped[str] = mapped_column(String(255))
+    response: Mapped[str] = mapped_column(Text)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class ProviderGate(Base):
+    """Per provider and model, shared by every worker: the calls-per-minute bucket and the pause
+    a 429's Retry-After imposes (backend/services/provider_limits.py)."""
+
+    __tablename__ = "provider_gates"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CallSlot(Base):
+    """One of the N leases of a cross-process semaphore (calls in flight per provider and model,
+    or per task). A lease expires, so a killed holder frees its slot."""
+
+    __tablename__ = "call_slots"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,9 +1,17 @@
 from sqlalchemy import create_engine, inspect, pool
 
 from alembic import command
-from backend.db.migrate import alembic_config
+from backend.db.migrate import alembic_config, include_name
 from backend.db.models import Base
 from tests.conftest import fresh_database
+
+
+QUEUE_TABLES = {
+    "procrastinate_jobs",
+    "procrastinate_events",
+    "procrastinate_workers",
+    "procrastinate_periodic_defers",
+}
 
 
 def tables(url: str) -> set[str]:
@@ -18,7 +26,7 @@ def test_upgrade_from_empty_to_head_and_back(pg):
     url = fresh_database(pg, None)
     config = alembic_config(url)
     command.upgrade(config, "head")
-    assert tables(url) == set(Base.metadata.tables) | {"alembic_version"}
+    assert tables(url) == set(Base.metadata.tables) | {"alembic_version"} | QUEUE_TABLES
     command.downgrade(config, "base")
     assert tables(url) == {"alembic_version"}
     command.upgrade(config, "head")
@@ -32,6 +40,7 @@ def test_models_and_migrations_agree(db_url):
 
     engine = create_engine(db_url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
