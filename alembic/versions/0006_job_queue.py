@@ -55,6 +55,10 @@ def upgrade() -> None:
     op.add_column(
         "tasks", sa.Column("spent_usd", sa.Float(), server_default="0", nullable=False)
     )
+    for counter in ("llm_calls", "cache_hits", "prompt_tokens", "completion_tokens"):
+        op.add_column(
+            "tasks", sa.Column(counter, sa.BigInteger(), server_default="0", nullable=False)
+        )
     op.add_column(
         "predictions",
         sa.Column("cached", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -93,6 +97,8 @@ def downgrade() -> None:
     op.drop_table("provider_gates")
     op.drop_table("llm_cache")
     op.drop_column("predictions", "cached")
+    for counter in ("llm_calls", "cache_hits", "prompt_tokens", "completion_tokens"):
+        op.drop_column("tasks", counter)
     op.drop_column("tasks", "spent_usd")
     op.drop_column("tasks", "max_cost_usd")
     op.drop_column("tasks", "priority")

@@ -157,6 +157,11 @@ class Task(Base):
     max_cost_usd: Mapped[float | None] = mapped_column(Float)  # the budget; None: no limit
     # What its priced calls have cost so far, kept by each stored round: the budget's measure.
     spent_usd: Mapped[float] = mapped_column(Float, server_default="0")
+    # The task view's `usage`, kept by each stored round and failure (not summed per poll).
+    llm_calls: Mapped[int] = mapped_column(BigInteger, server_default="0")  # attempts sent
+    cache_hits: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
     early_stop_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(
