@@ -1,7 +1,8 @@
 """The FastAPI application: `uvicorn backend.main:app`.
 
 Start-up brings up the database (the embedded PostgreSQL when DATABASE_URL is unset), migrates it
-to head, and starts the task runner, which resumes any task a previous process left unfinished.
+to head, and (EMBEDDED_WORKER, the default) starts a queue worker in this process, so one command
+runs everything; in compose, `python -m backend.worker` processes run the tasks instead.
 """
 
 import logging
@@ -35,7 +36,7 @@ from backend.db.session import (
 from backend.schemas import PromptPreviewRequest, StartRequest, field_bounds
 from backend.services import security
 from backend.services.accounts import ensure_first_admin
-from backend.services.runner import TaskRunner
+from backend.worker.supervisor import QueueWorker
 
 logger = logging.getLogger("backend")
 
@@ -48,14 +49,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     upgrade_to_head(engine.url.render_as_string(hide_password=False))
     _check_access(settings)
     await open_read_pool()
-    runner = TaskRunner(settings)
-    app.state.runner = runner
-    await runner.start()
-    logger.info("ready", extra={"database": engine.url.render_as_string(hide_password=True)})
+    worker = QueueWorker(settings) if settings.EMBEDDED_WORKER else None
+    if worker is not None:
+        await worker.start()
+    logger.info(
+        "ready",
+        extra={
+            "database": engine.url.render_as_string(hide_password=True),
+            "embedded_worker": worker is not None,
+        },
+    )
     try:
         yield
     finally:
-        await runner.stop()
+        if worker is not None:
+            await worker.stop()
         await close_read_pool()
         dispose_engine()
 

@@ -38,6 +38,8 @@ class StartRequest(BaseModel):
     reference_top_k: int = Field(5, ge=1, le=50)
     feature_columns: list[str] | None = None
     id_column: str | None = None
+    priority: int = Field(0, ge=-1000, le=1000)
+    max_cost_usd: float | None = Field(None, gt=0)
 
 
 class PromptPreviewRequest(StartRequest):

@@ -59,6 +59,8 @@ def upgrade() -> None:
         op.add_column(
             "tasks", sa.Column(counter, sa.BigInteger(), server_default="0", nullable=False)
         )
+    # Each sample's nearest references, computed once when the task is created.
+    op.add_column("samples", sa.Column("neighbours", sa.JSON(), nullable=True))
     op.add_column(
         "predictions",
         sa.Column("cached", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -97,6 +99,7 @@ def downgrade() -> None:
     op.drop_table("provider_gates")
     op.drop_table("llm_cache")
     op.drop_column("predictions", "cached")
+    op.drop_column("samples", "neighbours")
     for counter in ("llm_calls", "cache_hits", "prompt_tokens", "completion_tokens"):
         op.drop_column("tasks", counter)
     op.drop_column("tasks", "spent_usd")

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, RunnerDep, SessionDep, SettingsDep
+from backend.api.deps import ActorDep, CanRead, CanWrite, PathId, SessionDep, SettingsDep
 from backend.api.responses import errors
 from backend.schemas import Comparison, StartResponse
 from backend.services import audit, compare, tasks
@@ -34,12 +34,11 @@ def compare_tasks(
     responses=errors(400, 401, 403, 404),
 )
 def run_baseline(
-    task_id: PathId, session: SessionDep, settings: SettingsDep, runner: RunnerDep, actor: ActorDep
+    task_id: PathId, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> dict:
     """Start the baseline on this task's test set (same files, targets and columns)."""
     source = tasks.get_task(session, task_id)
     task = compare.start_baseline(session, settings, source, actor.principal.user_id)
-    runner.wake()
     audit.record(session, actor, "start", f"task {task.id}", details={"baseline_for": task_id})
     return {
         "task_id": task.id,

@@ -1,4 +1,4 @@
-"""Dependencies injected into routes: session, settings, runner, and who is asking."""
+"""Dependencies injected into routes: session, settings, and who is asking."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -14,14 +14,9 @@ from backend.schemas import MAX_ID
 from backend.services import audit
 from backend.services.accounts import LOCAL_USER, Principal, principal_for_bearer
 from backend.services.audit import Actor
-from backend.services.runner import TaskRunner
 
 
 # Dependencies without I/O are `async def`: FastAPI runs a plain `def` in a worker thread.
-async def get_runner(request: Request) -> TaskRunner:
-    return request.app.state.runner
-
-
 async def app_settings(request: Request) -> Settings:
     """The settings `create_app` was given: the same object for every route."""
     return request.app.state.settings
@@ -32,7 +27,6 @@ async def app_settings(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
-RunnerDep = Annotated[TaskRunner, Depends(get_runner)]
 
 
 async def current_principal(request: Request) -> Principal:

@@ -8,13 +8,11 @@ from backend.api.deps import (
     ActorDep,
     CanRead,
     CanWrite,
-    RunnerDep,
     SessionDep,
     SettingsDep,
     ensure_owner,
 )
 from backend.api.responses import errors
-from backend.db.session import after_commit
 from backend.schemas import (
     MAX_ID,
     ConvergenceStats,
@@ -40,13 +38,11 @@ def start_task(
     body: StartRequest,
     session: SessionDep,
     settings: SettingsDep,
-    runner: RunnerDep,
     actor: ActorDep,
 ) -> dict:
     rate_limit.limit_actor(session, settings, actor, "start", settings.START_RATE_LIMIT)
     checked = tasks.check_config(settings, body)
-    task = tasks.create_task(session, checked, owner_id=actor.principal.user_id)
-    after_commit(session, runner.wake)
+    task = tasks.create_task(session, settings, checked, owner_id=actor.principal.user_id)
     audit.record(
         session,
         actor,
@@ -84,13 +80,11 @@ def retry_failed(
     body: RetryRequest,
     session: SessionDep,
     settings: SettingsDep,
-    runner: RunnerDep,
     actor: ActorDep,
 ) -> dict:
     owner = tasks.get_task(session, body.task_id).owner_id
     ensure_owner(session, actor, owner, "retry", f"task {body.task_id}")
     task, indices = tasks.retry_failed(session, settings, body, owner_id=actor.principal.user_id)
-    after_commit(session, runner.wake)
     audit.record(session, actor, "retry", f"task {body.task_id}", details={"new_task_id": task.id})
     return {
         "new_task_id": task.id,

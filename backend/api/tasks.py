@@ -7,13 +7,11 @@ from backend.api.deps import (
     CanRead,
     CanWrite,
     PathId,
-    RunnerDep,
     SessionDep,
     ensure_owner,
 )
 from backend.api.responses import errors
 from backend.core.vocabulary import TaskStatus
-from backend.db.session import after_commit
 from backend.schemas import MAX_ID, TaskOut, TaskPage
 from backend.services import audit, tasks
 from backend.services.task_views import page_json, task_json, view_task
@@ -44,10 +42,9 @@ async def get_task(task_id: PathId) -> Response:
     dependencies=[CanWrite],
     responses=errors(401, 403, 404, 409),
 )
-def cancel_task(task_id: PathId, session: SessionDep, runner: RunnerDep, actor: ActorDep) -> dict:
+def cancel_task(task_id: PathId, session: SessionDep, actor: ActorDep) -> dict:
     owner = tasks.get_task(session, task_id).owner_id
     ensure_owner(session, actor, owner, "cancel", f"task {task_id}")
     task = tasks.cancel_task(session, task_id)
-    after_commit(session, lambda: runner.cancel(task_id))
     audit.record(session, actor, "cancel", f"task {task_id}")
     return view_task(session, task.id)

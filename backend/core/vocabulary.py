@@ -42,6 +42,7 @@ class EarlyStopReason(StrEnum):
     ALL_SAMPLES_CONVERGED = "all_samples_converged"
     MAX_ITERATIONS_REACHED = "max_iterations_reached"
     CANCELLED = "cancelled"
+    BUDGET_EXHAUSTED = "budget_exhausted"  # its max_cost_usd was reached
 
 
 class Role(StrEnum):

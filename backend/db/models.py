@@ -186,6 +186,8 @@ class Sample(Base):
     composition: Mapped[dict[str, Any]] = mapped_column()
     # Known target values from the test file: used only to score, never shown to the model.
     truth: Mapped[dict[str, Any] | None] = mapped_column()
+    # Its nearest references, [[reference row, distance], ...], computed once at creation.
+    neighbours: Mapped[list[Any] | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default=SampleStatus.PENDING)
     iterations_done: Mapped[int] = mapped_column(Integer, default=0)
     converged_at_iteration: Mapped[int | None] = mapped_column(Integer)

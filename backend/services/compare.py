@@ -88,4 +88,6 @@ def start_baseline(session: Session, settings: Settings, task: Task, owner_id: i
             "llm_model": "baseline",
         }
     )
-    return tasks.create_task(session, tasks.check_config(settings, request), owner_id=owner_id)
+    return tasks.create_task(
+        session, settings, tasks.check_config(settings, request), owner_id=owner_id
+    )

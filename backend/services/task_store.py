@@ -1,4 +1,5 @@
-"""What a running task writes: one transaction per round or failure, committed at once."""
+"""What a running batch writes: one statement per round or failure, committed at once; and
+how a task ends (the last batch completes it; a credential error or the budget stops it)."""
 
 import asyncio
 import json
@@ -7,17 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import TextClause, func, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
+from backend.core.redact import redact
 from backend.core.vocabulary import (
     ACTIVE_SAMPLE_STATUSES,
     ACTIVE_TASK_STATUSES,
     EarlyStopReason,
     SampleStatus,
     TaskStatus,
+    sql_in,
 )
 from backend.db.models import Prediction, Sample, Task
 from backend.db.session import get_engine
+from backend.services import queue
 from backend.services.rounds import pack_messages
 from backend.workflow.errors import PredictionError
 from backend.workflow.predictors import Answer
@@ -31,23 +36,23 @@ class ResumePoint:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def load_unfinished(session: Session, task_id: int) -> list[ResumePoint]:
-    indices = session.scalars(
+def load_unfinished(session: Session, task_id: int, indices: list[int]) -> list[ResumePoint]:
+    """Which of `indices` are unfinished, with the rounds each already has."""
+    unfinished = session.scalars(
         select(Sample.sample_index)
-        .where(Sample.task_id == task_id, Sample.status.in_(ACTIVE_SAMPLE_STATUSES))
+        .where(
+            Sample.task_id == task_id,
+            Sample.sample_index.in_(indices),
+            Sample.status.in_(ACTIVE_SAMPLE_STATUSES),
+        )
         .order_by(Sample.sample_index)
     ).all()
-    points = {i: ResumePoint(i) for i in indices}
+    points = {i: ResumePoint(i) for i in unfinished}
     if not points:
         return []
     rows = session.execute(
         select(Prediction.sample_index, Prediction.values)
-        .join(
-            Sample,
-            (Sample.task_id == Prediction.task_id)
-            & (Sample.sample_index == Prediction.sample_index),
-        )
-        .where(Prediction.task_id == task_id, Sample.status.in_(ACTIVE_SAMPLE_STATUSES))
+        .where(Prediction.task_id == task_id, Prediction.sample_index.in_(list(points)))
         .order_by(Prediction.sample_index, Prediction.iteration)
     ).all()
     for index, values in rows:
@@ -55,27 +60,38 @@ def load_unfinished(session: Session, task_id: int) -> list[ResumePoint]:
     return list(points.values())
 
 
-# Writes of every running task share these threads, so the event loop stays free for the calls
+# Writes of every running batch share these threads, so the event loop stays free for the calls
 # in flight and a burst of answers does not queue behind other work of the default executor.
 _WRITERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="task-store")
 
-# One statement per round (a data-modifying CTE) in autocommit: durable the moment it returns,
-# one round trip, and written as SQL once rather than rebuilt per call. ON CONFLICT keeps the
-# first answer when a resumed run re-asks a round that was in flight at a crash.
+_ACTIVE = sql_in(ACTIVE_SAMPLE_STATUSES)
+WRITE_PATIENCE_SECONDS = 60.0
+# One statement per round (data-modifying CTEs) in autocommit: durable the moment it returns, one
+# round trip. ON CONFLICT keeps the first answer when a resumed batch re-asks a round that was in
+# flight at a crash; the sample moves on only while unfinished (a cancel may have closed it);
+# the task's usage counters (and the budget's measure) grow with what this round cost.
 _SAVE_ROUND = text(
-    """
+    f"""
     WITH stored AS (
         INSERT INTO predictions (task_id, sample_index, iteration, "values", raw_response,
                                  prompt_tokens, completion_tokens, cost_usd, latency_ms, attempts,
-                                 messages_zlib, reasoning)
+                                 messages_zlib, reasoning, cached)
         VALUES (:task_id, :sample_index, :iteration, CAST(:values AS json), :raw_response,
                 :prompt_tokens, :completion_tokens, :cost_usd, :latency_ms, :attempts,
-                :messages_zlib, CAST(:reasoning AS json))
+                :messages_zlib, CAST(:reasoning AS json), :cached)
         ON CONFLICT ON CONSTRAINT uq_prediction_round DO NOTHING
+        RETURNING 1
+    ), counted AS (
+        UPDATE tasks
+        SET llm_calls = llm_calls + :calls, cache_hits = cache_hits + :hits,
+            prompt_tokens = prompt_tokens + :paid_prompt_tokens,
+            completion_tokens = completion_tokens + :paid_completion_tokens,
+            spent_usd = spent_usd + :paid_usd
+        WHERE id = :task_id AND (:calls > 0 OR :hits > 0) AND EXISTS (SELECT 1 FROM stored)
     )
     UPDATE samples
     SET iterations_done = :iteration, status = :status, converged_at_iteration = :converged_at
-    WHERE task_id = :task_id AND sample_index = :sample_index
+    WHERE task_id = :task_id AND sample_index = :sample_index AND status IN {_ACTIVE}
     """
 )
 _SAVE_FAILURE = text(
@@ -85,9 +101,11 @@ _SAVE_FAILURE = text(
                               messages_zlib)
         VALUES (:task_id, :sample_index, :iteration, :error_type, :message, :attempts,
                 :messages_zlib)
+    ), counted AS (
+        UPDATE tasks SET llm_calls = llm_calls + :attempts WHERE id = :task_id AND :attempts > 0
     )
     UPDATE samples SET status = '{SampleStatus.FAILED}'
-    WHERE task_id = :task_id AND sample_index = :sample_index
+    WHERE task_id = :task_id AND sample_index = :sample_index AND status IN {_ACTIVE}
     """
 )
 
@@ -120,6 +138,12 @@ class TaskStore:
             attempts=answer.attempts,
             messages_zlib=pack_messages(answer.messages),
             reasoning=None if answer.reasoning is None else json.dumps(answer.reasoning),
+            cached=answer.cached,
+            calls=0 if answer.cached or answer.messages is None else answer.attempts,
+            hits=1 if answer.cached else 0,
+            paid_prompt_tokens=0 if answer.cached else answer.prompt_tokens or 0,
+            paid_completion_tokens=0 if answer.cached else answer.completion_tokens or 0,
+            paid_usd=0.0 if answer.cached else answer.cost_usd or 0.0,
             status=status,
             converged_at=converged_at,
         )
@@ -136,54 +160,98 @@ class TaskStore:
         )
 
     async def _write(self, statement: TextClause, **params: Any) -> None:
+        """Write, waiting out a database restart: an answer paid for is not given up lightly.
+        After WRITE_PATIENCE_SECONDS the error propagates and the batch is retried later."""
         params["task_id"] = self.task_id
 
         def run() -> None:
             with self._engine.connect() as connection:
                 connection.execute(statement, params)
 
-        await asyncio.get_running_loop().run_in_executor(_WRITERS, run)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WRITE_PATIENCE_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                await loop.run_in_executor(_WRITERS, run)
+                return
+            except DBAPIError as exc:
+                if not exc.connection_invalidated and not isinstance(exc, OperationalError):
+                    raise
+                if loop.time() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
 
 def mark_running(session: Session, task_id: int) -> bool:
-    """pending → running (or stays running on resume). False if it was cancelled meanwhile."""
+    """pending → running (or stays running). False once the task is over (e.g. cancelled)."""
     result = session.execute(
         update(Task)
         .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
         .values(status=TaskStatus.RUNNING, started_at=func.coalesce(Task.started_at, func.now()))
     )
-    session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
 
-def finish(session: Session, task_id: int, error: str | None) -> None:
-    """Close the task unless a cancel already did: completed (or failed, with `error`)."""
-    task = session.get(Task, task_id)
-    if task is None or task.status not in ACTIVE_TASK_STATUSES:
-        return
-    statuses = set(
-        session.scalars(select(Sample.status).where(Sample.task_id == task_id).distinct())
-    )
-    if error:
-        reason = None
-    elif SampleStatus.NOT_CONVERGED in statuses or not task.early_stop:
-        reason = EarlyStopReason.MAX_ITERATIONS_REACHED
-    elif SampleStatus.CONVERGED in statuses:
-        reason = EarlyStopReason.ALL_SAMPLES_CONVERGED
-    else:
-        reason = None  # every sample failed
-    session.execute(
+# The last batch to finish closes the task; any batch may try (only one changes the row).
+_FINISH_IF_DONE = text(
+    f"""
+    UPDATE tasks t
+    SET status = '{TaskStatus.COMPLETED}', completed_at = now(),
+        early_stop_reason = CASE
+            WHEN NOT t.early_stop OR EXISTS (
+                SELECT 1 FROM samples s
+                WHERE s.task_id = t.id AND s.status = '{SampleStatus.NOT_CONVERGED}'
+            ) THEN '{EarlyStopReason.MAX_ITERATIONS_REACHED}'
+            WHEN EXISTS (
+                SELECT 1 FROM samples s
+                WHERE s.task_id = t.id AND s.status = '{SampleStatus.CONVERGED}'
+            ) THEN '{EarlyStopReason.ALL_SAMPLES_CONVERGED}'
+        END  -- NULL: every sample failed
+    WHERE t.id = :task_id AND t.status IN {sql_in(ACTIVE_TASK_STATUSES)}
+      AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.task_id = t.id AND s.status IN {_ACTIVE})
+    """
+)
+
+
+def finish_if_done(session: Session, task_id: int) -> bool:
+    """Complete the task once no sample is unfinished; True if this call completed it."""
+    return session.execute(_FINISH_IF_DONE, {"task_id": task_id}).rowcount == 1  # type: ignore[attr-defined]
+
+
+def stop(
+    session: Session,
+    task_id: int,
+    *,
+    status: TaskStatus,
+    reason: EarlyStopReason | None,
+    error: str | None = None,
+    spare_job: int = -1,
+) -> bool:
+    """End a task early (credentials rejected, budget spent): its unfinished samples end
+    not_converged and its other jobs are cancelled. False if it had already ended."""
+    result = session.execute(
         update(Task)
         .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
-        .values(
-            status=TaskStatus.FAILED if error else TaskStatus.COMPLETED,
-            error=error,
-            early_stop_reason=reason,
-            completed_at=func.now(),
-        )
+        .values(status=status, error=error, early_stop_reason=reason, completed_at=func.now())
     )
-    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    close_unfinished_samples(session, task_id)
+    queue.cancel_jobs(session, task_id, spare_job)
+    return True
 
 
-def is_cancelled(session: Session, task_id: int) -> bool:
-    return session.scalar(select(Task.status).where(Task.id == task_id)) == TaskStatus.CANCELLED
+def close_unfinished_samples(session: Session, task_id: int) -> None:
+    """A stopped task's unstarted or interrupted samples end not_converged (retry continues
+    them): one statement, nothing done per sample."""
+    session.execute(
+        update(Sample)
+        .where(Sample.task_id == task_id, Sample.status.in_(ACTIVE_SAMPLE_STATUSES))
+        .values(status=SampleStatus.NOT_CONVERGED)
+    )
+
+
+def fail(session: Session, task_id: int, error: str) -> bool:
+    return stop(session, task_id, status=TaskStatus.FAILED, reason=None, error=redact(error))

@@ -28,11 +28,17 @@ from backend.core.vocabulary import (
 )
 from backend.db.models import Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
-from backend.services import csv_files, intervals
+from backend.services import csv_files, intervals, queue, task_store
 from backend.services.paths import resolve_data_path
 from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
-from backend.workflow.task_data import TaskData, TaskDataError, find_id_column, prepare
+from backend.workflow.task_data import (
+    TaskData,
+    TaskDataError,
+    find_id_column,
+    prepare,
+    stored_neighbours,
+)
 
 
 @dataclass
@@ -130,7 +136,11 @@ def calibration(checked: CheckedConfig) -> dict[str, Any] | None:
     return intervals.baseline_calibration(checked.data, checked.request.reference_top_k)
 
 
-def create_task(session: Session, checked: CheckedConfig, owner_id: int | None = None) -> Task:
+def create_task(
+    session: Session, settings: Settings, checked: CheckedConfig, owner_id: int | None = None
+) -> Task:
+    """The task, its samples (with their nearest references, computed once here) and its jobs,
+    in the caller's transaction."""
     request = checked.request
     task = Task(
         owner_id=owner_id,
@@ -145,9 +155,12 @@ def create_task(session: Session, checked: CheckedConfig, owner_id: int | None =
         early_stop=request.early_stop,
         max_workers=request.max_workers,
         target_properties=request.target_properties,
-        config=run_config(request),
+        # The resolved input columns: batches rebuild prompts from the reference file alone.
+        config={**run_config(request), "features": checked.data.feature_columns},
         total_samples=len(checked.data.samples),
         calibration=calibration(checked),
+        priority=request.priority,
+        max_cost_usd=request.max_cost_usd,
     )
     session.add(task)
     session.flush()
@@ -158,12 +171,14 @@ def create_task(session: Session, checked: CheckedConfig, owner_id: int | None =
             "sample_id": s.sample_id,
             "composition": s.composition,
             "truth": s.truth,
+            "neighbours": stored_neighbours(checked.data, position),
             "status": SampleStatus.PENDING,
             "iterations_done": 0,
         }
-        for s in checked.data.samples
+        for position, s in enumerate(checked.data.samples)
     ]
     session.execute(insert(Sample), rows)
+    queue.enqueue_task(session, task.id, task.priority, settings.TASK_BATCH_SIZE)
     return task
 
 
@@ -208,6 +223,8 @@ def cancel_task(session: Session, task_id: int) -> Task:
             completed_at=func.now(),
         )
     )
+    task_store.close_unfinished_samples(session, task_id)
+    queue.cancel_jobs(session, task_id)
     session.refresh(task)
     return task
 
@@ -216,24 +233,35 @@ def retry_failed(
     session: Session, settings: Settings, request: RetryRequest, owner_id: int | None = None
 ) -> tuple[Task, list[int]]:
     original = get_task(session, request.task_id)
+    if original.status in ACTIVE_TASK_STATUSES:
+        raise NothingToRetry(f"task {original.id} is still {original.status}")
+    # Failed samples, and those a cancel, a credential error or the budget stopped early.
     failed = set(
         session.scalars(
             select(Sample.sample_index).where(
-                Sample.task_id == original.id, Sample.status == SampleStatus.FAILED
+                Sample.task_id == original.id,
+                (Sample.status == SampleStatus.FAILED)
+                | (
+                    (Sample.status == SampleStatus.NOT_CONVERGED)
+                    & (Sample.iterations_done < original.max_iterations)
+                ),
             )
         )
     )
     if not failed:
-        raise NothingToRetry(f"task {original.id} has no failed sample")
+        raise NothingToRetry(f"task {original.id} has no failed or unfinished sample")
     wanted = sorted(set(request.sample_indices)) if request.sample_indices else sorted(failed)
     not_failed = [i for i in wanted if i not in failed]
     if not_failed:
-        raise NothingToRetry(f"sample_indices {not_failed} did not fail in task {original.id}")
+        raise NothingToRetry(
+            f"sample_indices {not_failed} neither failed nor stopped early in task {original.id}"
+        )
     for field in ("test_file_path", "reference_file_path"):
         resolve_data_path(settings.DATA_DIR, original.config[field], field)
     task = _copy_task(session, original, len(wanted))
     task.owner_id = owner_id
     _copy_samples(session, original.id, task.id, wanted)
+    queue.enqueue_task(session, task.id, task.priority, settings.TASK_BATCH_SIZE)
     return task, wanted
 
 
@@ -249,6 +277,8 @@ def _copy_task(session: Session, original: Task, total: int) -> Task:
         "target_properties",
         "config",
         "description",
+        "priority",
+        "max_cost_usd",
     ]
     task = Task(
         name=f"{original.name} (retry of #{original.id})"[:255],
@@ -283,6 +313,7 @@ def _copy_samples(session: Session, source_id: int, task_id: int, indices: list[
                 "sample_id": s.sample_id,
                 "composition": s.composition,
                 "truth": s.truth,
+                "neighbours": s.neighbours,
                 "status": SampleStatus.PENDING,
                 "iterations_done": rounds.get(s.sample_index, 0),
             }

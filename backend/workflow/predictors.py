@@ -36,6 +36,7 @@ class Answer:
     # What was sent (exactly) and the model's structured analysis, for the round's inspection.
     messages: list[dict[str, str]] | None = None
     reasoning: dict[str, Any] | None = None
+    cached: bool = False  # answered from the answer cache: no provider call, nothing paid
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,35 @@ def prepare(
         composition = {c: _clean_value(row[c]) for c in features}
         samples.append(SampleInput(position, sample_id, composition, truth))
 
+    part = reference_part(reference, targets, features, ref_id)
+    return TaskData(
+        targets=targets,
+        feature_columns=features,
+        samples=samples,
+        reference_rows=part.reference_rows,
+        reference_ids=part.reference_ids,
+        neighbours=neighbours,
+        distances=distances,
+        bounds=part.bounds,
+        reference_targets=part.reference_targets,
+        reference_features=x_ref,
+    )
+
+
+@dataclass
+class ReferencePart:
+    """What every batch of a task shares: the reference rows as shown, their ids and targets."""
+
+    reference_rows: list[dict[str, Any]]
+    reference_ids: list[str]
+    reference_targets: np.ndarray
+    bounds: dict[str, tuple[float, float]]
+
+
+def reference_part(
+    reference: pd.DataFrame, targets: list[str], features: list[str], ref_id: str | None
+) -> ReferencePart:
+    """`reference` with every target known (as `prepare` leaves it)."""
     ref_targets = reference[targets].to_numpy(dtype=float)
     bounds = {
         t: plausible_bounds(float(ref_targets[:, i].min()), float(ref_targets[:, i].max()))
@@ -149,15 +178,43 @@ def prepare(
         if ref_id
         else [f"Ref_{i + 1}" for i in range(len(reference))]
     )
+    return ReferencePart(reference_rows, ref_ids, ref_targets, bounds)
+
+
+def shared_reference_part(
+    reference: pd.DataFrame, targets: list[str], features: list[str], id_column: str | None
+) -> ReferencePart:
+    """`reference_part` of a reference file as read (rows missing a target dropped here)."""
+    reference = reference.dropna(subset=targets).reset_index(drop=True)
+    ref_id = find_id_column(reference, id_column if id_column in reference.columns else None)
+    return reference_part(reference, targets, features, ref_id)
+
+
+def batch_data(
+    part: ReferencePart,
+    targets: list[str],
+    features: list[str],
+    samples: list[SampleInput],
+    neighbours: list[list[list[float]]],
+) -> TaskData:
+    """A batch's TaskData from the shared reference part and what the task stored per sample
+    (its inputs and its nearest references): retrieval is never computed again."""
     return TaskData(
         targets=targets,
         feature_columns=features,
         samples=samples,
-        reference_rows=reference_rows,
-        reference_ids=ref_ids,
-        neighbours=neighbours,
-        distances=distances,
-        bounds=bounds,
-        reference_targets=ref_targets,
-        reference_features=x_ref,
+        reference_rows=part.reference_rows,
+        reference_ids=part.reference_ids,
+        neighbours=np.array([[int(i) for i, _ in row] for row in neighbours], dtype=int),
+        distances=np.array([[d for _, d in row] for row in neighbours], dtype=float),
+        bounds=part.bounds,
+        reference_targets=part.reference_targets,
     )
+
+
+def stored_neighbours(data: TaskData, position: int) -> list[list[float]]:
+    """A sample's nearest references as stored with it: [[reference row, distance], ...]."""
+    return [
+        [int(i), float(d)]
+        for i, d in zip(data.neighbours[position], data.distances[position], strict=True)
+    ]

@@ -1,0 +1,47 @@
+"""`python -m backend.worker`: a worker process with the API's settings (environment, .env).
+
+It migrates the database to head like the API does (serialised by an advisory lock), runs batch
+jobs until SIGTERM or SIGINT, then hands its running batches back to the queue.
+"""
+
+import asyncio
+import logging
+import signal
+
+from backend.core.config import get_settings
+from backend.core.logging import configure_logging
+from backend.db.migrate import upgrade_to_head
+from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
+from backend.worker.supervisor import QueueWorker
+
+logger = logging.getLogger("backend.worker")
+
+
+async def serve() -> None:
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    engine = init_engine(settings)
+    await asyncio.to_thread(upgrade_to_head, engine.url.render_as_string(hide_password=False))
+    await open_read_pool()
+    worker = QueueWorker(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await worker.start()
+    logger.info("worker ready", extra={"worker": worker.name})
+    try:
+        await stop.wait()
+    finally:
+        logger.info("worker stopping", extra={"worker": worker.name})
+        await worker.stop()
+        await close_read_pool()
+        dispose_engine()
+
+
+def main() -> None:
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""One job of the queue: a batch of one task's samples, each through its own graph.
+
+A batch reads its task and its samples' stored rounds, runs what is unfinished, and ends: the
+batch that leaves no unfinished sample behind completes the task. A credential error or a spent
+budget stops the whole task (its other jobs are cancelled). Everything a batch does is
+idempotent: a batch run again (after a crash, or a retry) continues from the stored rounds.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from backend.core.config import Settings
+from backend.core.errors import DatasetUnreadable, InvalidConfig
+from backend.core.logging import log_context
+from backend.core.vocabulary import EarlyStopReason, Provider, TaskStatus
+from backend.db.models import Sample, Task
+from backend.db.session import unit_of_work
+from backend.services import csv_files, task_store
+from backend.services.paths import resolve_data_path
+from backend.worker.gates import Budget, JobLease
+from backend.workflow.convergence import sample_converged_at
+from backend.workflow.errors import TaskAuthError
+from backend.workflow.graph import LoopRules, build_sample_graph, recursion_limit
+from backend.workflow.predictors import BaselinePredictor, LlmPredictor, Predictor, RunLimits
+from backend.workflow.task_data import (
+    ReferencePart,
+    SampleInput,
+    TaskData,
+    TaskDataError,
+    batch_data,
+    shared_reference_part,
+)
+
+logger = logging.getLogger(__name__)
+LOOPS_PER_SLOT = 2
+
+
+class ReferenceCache:
+    """Reference parts by file identity: the batches of a task read its reference file once per
+    worker, not once per batch. Bounded; a changed file is a new entry."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._parts: OrderedDict[tuple[Any, ...], ReferencePart] = OrderedDict()
+
+    def get(self, path: Path, targets: list[str], features: list[str], id_column: str | None):
+        stat = path.stat()
+        key = (
+            str(path),
+            stat.st_mtime_ns,
+            stat.st_size,
+            tuple(targets),
+            tuple(features),
+            id_column,
+        )
+        part = self._parts.get(key)
+        if part is None:
+            try:
+                frame = csv_files.read(path)
+            except csv_files.CsvError as exc:
+                raise DatasetUnreadable(f"reference_file_path: {exc}") from exc
+            part = shared_reference_part(frame, targets, features, id_column)
+            self._parts[key] = part
+            while len(self._parts) > self._size:
+                self._parts.popitem(last=False)
+        self._parts.move_to_end(key)
+        return part
+
+
+@dataclass
+class WorkerRuntime:
+    """What the jobs of one worker process share."""
+
+    settings: Settings
+    references: ReferenceCache = field(default_factory=ReferenceCache)
+    # The task's own `max_workers` bounds its calls in flight across its batches in a process.
+    task_slots: dict[int, tuple[asyncio.Semaphore, int]] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def slots_for(self, task: Task):
+        semaphore, users = self.task_slots.get(task.id, (asyncio.Semaphore(task.max_workers), 0))
+        self.task_slots[task.id] = (semaphore, users + 1)
+        try:
+            yield semaphore
+        finally:
+            semaphore, users = self.task_slots[task.id]
+            if users <= 1:
+                del self.task_slots[task.id]
+            else:
+                self.task_slots[task.id] = (semaphore, users - 1)
+
+
+@dataclass
+class Loaded:
+    task: Task
+    points: list[task_store.ResumePoint]
+    inputs: dict[int, tuple[SampleInput, list[list[float]]]]
+
+
+def _load(task_id: int, indices: list[int]) -> Loaded | None:
+    with unit_of_work() as session:
+        task = session.get(Task, task_id)
+        if task is None or not task_store.mark_running(session, task_id):
+            return None  # gone, or over (cancelled, stopped)
+        points = task_store.load_unfinished(session, task_id, indices)
+        rows = session.execute(
+            select(Sample).where(
+                Sample.task_id == task_id,
+                Sample.sample_index.in_([p.sample_index for p in points]),
+            )
+        ).scalars()
+        inputs = {
+            s.sample_index: (
+                SampleInput(s.sample_index, s.sample_id, s.composition, s.truth),
+                s.neighbours or [],
+            )
+            for s in rows
+        }
+        session.expunge(task)
+        return Loaded(task, points, inputs)
+
+
+def _end(task_id: int, *, error: str | None = None, budget: bool = False, job_id: int) -> None:
+    with unit_of_work() as session:
+        if error:
+            task_store.stop(
+                session,
+                task_id,
+                status=TaskStatus.FAILED,
+                reason=None,
+                error=error,
+                spare_job=job_id,
+            )
+        elif budget:
+            task_store.stop(
+                session,
+                task_id,
+                status=TaskStatus.COMPLETED,
+                reason=EarlyStopReason.BUDGET_EXHAUSTED,
+                spare_job=job_id,
+            )
+        else:
+            task_store.finish_if_done(session, task_id)
+
+
+def _fail(task_id: int, error: str) -> None:
+    with unit_of_work() as session:
+        task_store.fail(session, task_id, error)
+
+
+class BatchRun:
+    def __init__(
+        self,
+        runtime: WorkerRuntime,
+        task_id: int,
+        indices: list[int],
+        job_id: int,
+        worker_id: int | None,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.task_id = task_id
+        self.indices = indices
+        self.job_id = job_id
+        self.lease = JobLease(job_id, worker_id, self.settings.WORKER_STALLED_SECONDS)
+
+    async def run(self) -> None:
+        with log_context(task_id=self.task_id, job_id=self.job_id):
+            loaded = await asyncio.to_thread(_load, self.task_id, self.indices)
+            if loaded is None:
+                return
+            try:
+                error, budget = await self._run_samples(loaded) if loaded.points else (None, False)
+            except (DatasetUnreadable, InvalidConfig, TaskDataError) as exc:
+                await asyncio.to_thread(_fail, self.task_id, f"cannot read the task's data: {exc}")
+                return
+            except (asyncio.CancelledError, DBAPIError):
+                raise  # cancelled or aborted; the database is away: the queue retries it
+            except Exception as exc:
+                logger.exception("batch crashed")
+                await asyncio.to_thread(
+                    _fail, self.task_id, f"internal error: {type(exc).__name__}: {exc}"
+                )
+                return
+            if self.lease.lost.is_set():
+                return  # another worker runs these samples now
+            await asyncio.to_thread(
+                _end, self.task_id, error=error, budget=budget, job_id=self.job_id
+            )
+
+    def _data(self, task: Task, loaded: Loaded) -> TaskData:
+        config = task.config
+        path = resolve_data_path(
+            self.settings.DATA_DIR, config["reference_file_path"], "reference_file_path"
+        )
+        features = list(config.get("features") or config.get("feature_columns") or [])
+        part = self.runtime.references.get(
+            path, list(task.target_properties), features, config.get("id_column")
+        )
+        inputs = [loaded.inputs[p.sample_index] for p in loaded.points]
+        return batch_data(
+            part,
+            list(task.target_properties),
+            features,
+            [sample for sample, _ in inputs],
+            [neighbours for _, neighbours in inputs],
+        )
+
+    async def _run_samples(self, loaded: Loaded) -> tuple[str | None, bool]:
+        """Run every unfinished sample; (credential error, budget spent)."""
+        task = loaded.task
+        data = await asyncio.to_thread(self._data, task, loaded)
+        rules = LoopRules(
+            targets=list(task.target_properties),
+            max_iterations=task.max_iterations,
+            threshold=task.convergence_threshold,
+            early_stop=task.early_stop,
+        )
+        budget = Budget(task.id, task.max_cost_usd) if task.max_cost_usd else None
+        cancelled = asyncio.Event()
+        auth_errors: list[str] = []
+        keeper = asyncio.create_task(self.lease.keep(), name=f"lease-{self.job_id}")
+        lost = asyncio.create_task(self._cancel_when_lost(cancelled))
+        try:
+            with self.runtime.slots_for(task) as slots:
+                limits = RunLimits(slots, cancelled)
+                predictor = self._predictor(task, data, budget)
+                graph = build_sample_graph(predictor, task_store.TaskStore(task.id), limits, rules)
+
+                async def run_sample(position: int, point: task_store.ResumePoint) -> None:
+                    state: dict[str, Any] = {
+                        "position": position,
+                        "sample_index": point.sample_index,
+                        "history": point.history,
+                        # A resumed sample may have converged already (no early stop: goes on).
+                        "converged_at": sample_converged_at(
+                            point.history, rules.targets, rules.threshold
+                        ),
+                        "answer": None,
+                        "outcome": None,
+                    }
+                    try:
+                        with log_context(sample_index=point.sample_index):
+                            await graph.ainvoke(state, {"recursion_limit": recursion_limit(rules)})
+                    except TaskAuthError as exc:
+                        auth_errors.append(str(exc))
+
+                # A bounded pool of sample loops pulls the next sample when one finishes: twice
+                # max_workers keeps every call slot busy.
+                pending = iter(enumerate(loaded.points))
+
+                async def loop_worker() -> None:
+                    for position, point in pending:
+                        if cancelled.is_set() or (budget and budget.exhausted):
+                            return  # nothing is done for samples after a stop
+                        await run_sample(position, point)
+
+                loops = min(len(loaded.points), LOOPS_PER_SLOT * task.max_workers)
+                await asyncio.gather(*(loop_worker() for _ in range(loops)))
+        finally:
+            keeper.cancel()
+            lost.cancel()
+        error = None
+        if auth_errors:
+            error = f"the LLM provider rejected the credentials: {auth_errors[0][:300]}"
+        return error, bool(budget and budget.exhausted)
+
+    async def _cancel_when_lost(self, cancelled: asyncio.Event) -> None:
+        await self.lease.lost.wait()
+        cancelled.set()
+
+    def _predictor(self, task: Task, data: TaskData, budget: Budget | None) -> Predictor:
+        if task.llm_provider == Provider.BASELINE:
+            return BaselinePredictor(data)
+        gates: list[Any] = [self.lease]
+        if budget is not None:
+            gates.append(budget)
+        return LlmPredictor(
+            data,
+            self.settings,
+            provider=task.llm_provider,
+            model=task.llm_model,
+            temperature=task.temperature,
+            max_rounds=task.max_iterations,
+            threshold=task.convergence_threshold,
+            gates=gates,
+        )

@@ -1,0 +1,109 @@
+"""Gates a batch's LLM calls pass before each attempt: still its job's owner, within budget.
+
+Both are `CallGate`s (backend/workflow/calls.py): the predictor enters them around each attempt
+and knows nothing of jobs or money.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from backend.db.session import read_pool
+from backend.workflow.predictors import Cancelled
+
+logger = logging.getLogger(__name__)
+
+
+class JobLease:
+    """Whether this worker still owns its job, as the database last said.
+
+    Another worker takes a job over only after its owner's heartbeat has been silent for
+    WORKER_STALLED_SECONDS. The owner stops starting calls once it has not heard from the
+    database for half that, and for good once the job is no longer its own: so two workers
+    never call for one batch, even across a database restart.
+    """
+
+    def __init__(self, job_id: int, worker_id: int | None, stalled_seconds: float) -> None:
+        self.job_id = job_id
+        self.worker_id = worker_id
+        self.fresh_for = stalled_seconds / 2
+        self.renew_every = stalled_seconds / 6
+        self.lost = asyncio.Event()
+        self._confirmed = time.monotonic()
+
+    async def keep(self) -> None:
+        """Re-confirm ownership every `renew_every` seconds (run as a background task)."""
+        while not self.lost.is_set():
+            await asyncio.sleep(self.renew_every)
+            try:
+                owned = await asyncio.wait_for(self._owned(), self.renew_every)
+            except Exception as exc:  # the database is away: the lease just ages
+                logger.debug("job lease not confirmed", extra={"error": repr(exc)})
+                continue
+            if owned:
+                self._confirmed = time.monotonic()
+            else:
+                logger.warning("job taken over by another worker", extra={"job_id": self.job_id})
+                self.lost.set()
+
+    async def _owned(self) -> bool:
+        async with read_pool().connection() as connection:
+            cursor = await connection.execute(
+                "SELECT status = 'doing' AND worker_id IS NOT DISTINCT FROM %s "
+                "FROM procrastinate_jobs WHERE id = %s",
+                (self.worker_id, self.job_id),
+            )
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def ensure(self) -> None:
+        while not self.lost.is_set() and time.monotonic() - self._confirmed > self.fresh_for:
+            await asyncio.sleep(0.05)  # waiting for the database to confirm the job is ours
+        if self.lost.is_set():
+            raise Cancelled()
+
+    @contextlib.asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        await self.ensure()
+        yield
+
+    async def pause(self, seconds: float) -> None:
+        return None
+
+
+class Budget:
+    """The task's `max_cost_usd`: no call starts once what it has cost reaches the limit.
+
+    The cost is the task row's `spent_usd` (every stored round adds its price), re-read at most
+    every `refresh` seconds; calls already in flight may finish past the limit."""
+
+    def __init__(self, task_id: int, limit: float, refresh: float = 0.5) -> None:
+        self.task_id = task_id
+        self.limit = limit
+        self.refresh = refresh
+        self.exhausted = False
+        self._spent = 0.0
+        self._read_at = -1e9
+
+    async def _spent_now(self) -> float:
+        if time.monotonic() - self._read_at >= self.refresh:
+            async with read_pool().connection() as connection:
+                cursor = await connection.execute(
+                    "SELECT spent_usd FROM tasks WHERE id = %s", (self.task_id,)
+                )
+                row = await cursor.fetchone()
+            self._spent = float(row[0]) if row else 0.0
+            self._read_at = time.monotonic()
+        return self._spent
+
+    @contextlib.asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        if self.exhausted or await self._spent_now() >= self.limit:
+            self.exhausted = True
+            raise Cancelled()
+        yield
+
+    async def pause(self, seconds: float) -> None:
+        return None
