@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 
+from backend.workflow.task_data import TaskData, prepare
 from devstack.api import ROOT, TERMINAL, start_body
 from devstack.api import ApiProcess as LiveServer
 from devstack.process import free_port, wait_until
@@ -109,3 +111,12 @@ def unique_ids(n: int, prefix: str = "S") -> list[str]:
     """Sample ids unique to one test, so the shared fake LLM's scripts never collide."""
     tag = uuid.uuid4().hex[:6]
     return [f"{prefix}{tag}-{i}" for i in range(n)]
+
+
+def task_data(ids: list[str], targets: tuple[str, ...] = ("UTS", "El")) -> TaskData:
+    """A TaskData of `sample_table(ids)` against `reference_table()`, for predictors in process."""
+    return prepare(
+        pd.read_csv(io.StringIO(sample_table(ids))),
+        pd.read_csv(io.StringIO(reference_table())),
+        list(targets),
+    )

@@ -79,12 +79,22 @@ class LlmReply:
     cost_usd: float | None
     latency_ms: float
     finish_reason: str | None = None  # "length": cut off, so never repaired into an answer
+    model: str | None = None  # litellm's model string the call went to (kept with a cached answer)
 
 
 def _retry_after(exc: Exception) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or getattr(exc, "headers", None) or {}
-    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    # litellm keeps the provider's headers in `litellm_response_headers`; its `response` is
+    # often a stand-in without them.
+    value = None
+    for headers in (
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+        getattr(exc, "headers", None),
+    ):
+        if headers is not None and hasattr(headers, "get"):
+            value = headers.get("retry-after") or headers.get("Retry-After")
+            if value is not None:
+                break
     if value is None:
         return None
     try:
@@ -166,6 +176,7 @@ async def call_once(
         cost_usd=_cost(response),
         latency_ms=latency_ms,
         finish_reason=getattr(response.choices[0], "finish_reason", None),
+        model=target.model,
     )
     metrics.llm_call_done(
         target.model,

@@ -5,7 +5,6 @@ from backend.db.migrate import alembic_config, include_name
 from backend.db.models import Base
 from tests.conftest import fresh_database
 
-
 QUEUE_TABLES = {
     "procrastinate_jobs",
     "procrastinate_events",

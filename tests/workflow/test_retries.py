@@ -73,6 +73,13 @@ def test_retry_after_is_read_from_the_response():
     assert classify(exc).retry_after == 7.0
 
 
+def test_retry_after_is_read_from_litellms_copy_of_the_provider_headers():
+    # What litellm raises for a real 429: the provider's headers are only in this attribute.
+    exc = litellm.RateLimitError("busy", llm_provider="openai", model="m")
+    exc.litellm_response_headers = httpx.Headers({"Retry-After": "3"})
+    assert classify(exc).retry_after == 3.0
+
+
 def test_only_transient_kinds_are_retried():
     assert PredictionError(ErrorType.RATE_LIMIT, "x").retryable
     assert PredictionError(ErrorType.PARSE_ERROR, "x").retryable
