@@ -139,8 +139,7 @@ class Stack:
             UPLOAD_RATE_LIMIT="100000",
             LLM_TIMEOUT_SECONDS="30",
             RETRY_BACKOFF_FACTOR="0.05",
-            RESUME_POLL_SECONDS="2",
-            CANCEL_POLL_SECONDS="1",
+            WORKER_STALLED_SECONDS="6",
             **extra,
         )
 

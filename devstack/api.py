@@ -33,8 +33,8 @@ def api_env(
         "RETRY_MAX_ATTEMPTS": "3",
         "RETRY_BACKOFF_FACTOR": "0.01",
         "LLM_TIMEOUT_SECONDS": "1.5",
-        "CANCEL_POLL_SECONDS": "0.2",
-        "RESUME_POLL_SECONDS": "1",
+        # A killed worker's batches are requeued after this (the minimum), not the default 30 s.
+        "WORKER_STALLED_SECONDS": "3",
         "FRONTEND_DIR": str(data_dir / "no-frontend"),
         "LOG_LEVEL": "INFO",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",

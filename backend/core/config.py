@@ -44,10 +44,6 @@ class Settings(BaseSettings):
     # that cannot reach the database stops calling after half of it, so no job runs twice.
     WORKER_STALLED_SECONDS: float = Field(30.0, ge=3)
 
-    # Kept until the queue replaces the runner's polling (removed with backend/services/runner.py).
-    RESUME_POLL_SECONDS: float = Field(10.0, gt=0)
-    CANCEL_POLL_SECONDS: float = Field(1.0, gt=0)
-
     # Provider-wide limits, per provider and model, shared by every task and worker (0 = none).
     LLM_MAX_CONCURRENT_CALLS: int = Field(0, ge=0)
     LLM_MAX_CALLS_PER_MINUTE: int = Field(0, ge=0)

@@ -2,17 +2,20 @@
 
 It migrates the database to head like the API does (serialised by an advisory lock), runs batch
 jobs until SIGTERM or SIGINT, then hands its running batches back to the queue.
+`python -m backend.worker --check` exits 0 while a worker in this container reaches the database
+(the container's health check).
 """
 
 import asyncio
 import logging
 import signal
+import sys
 
 from backend.core.config import get_settings
 from backend.core.logging import configure_logging
 from backend.db.migrate import upgrade_to_head
 from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
-from backend.worker.supervisor import QueueWorker
+from backend.worker.supervisor import QueueWorker, alive
 
 logger = logging.getLogger("backend.worker")
 
@@ -39,9 +42,17 @@ async def serve() -> None:
         dispose_engine()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--check"]:
+        settings = get_settings()
+        return 0 if alive(settings.WORKER_STALLED_SECONDS) else 1
+    if args:
+        print("usage: python -m backend.worker [--check]", file=sys.stderr)
+        return 2
     asyncio.run(serve())
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

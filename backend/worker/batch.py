@@ -192,6 +192,7 @@ class BatchRun:
                 return
             if self.lease.lost.is_set():
                 return  # another worker runs these samples now
+            logger.info("batch done", extra={"samples": len(loaded.points)})
             await asyncio.to_thread(
                 _end, self.task_id, error=error, budget=budget, job_id=self.job_id
             )

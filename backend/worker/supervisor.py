@@ -12,6 +12,9 @@ import contextlib
 import logging
 import os
 import socket
+import tempfile
+import time
+from pathlib import Path
 
 from procrastinate.worker import Worker
 
@@ -25,6 +28,17 @@ logger = logging.getLogger(__name__)
 # procrastinate logs every job's start and end at INFO: thousands of lines for one large task.
 logging.getLogger("procrastinate").setLevel(logging.WARNING)
 SHUTDOWN_GRACE_SECONDS = 2.0  # then running batches are handed back to the queue
+# Touched after each successful sweep: the container health check reads its age.
+ALIVE_FILE = Path(tempfile.gettempdir()) / "backend-worker.alive"
+
+
+def alive(stalled_seconds: float) -> bool:
+    """A worker of this host reached the database within `stalled_seconds`."""
+    try:
+        return time.time() - ALIVE_FILE.stat().st_mtime < stalled_seconds
+    except OSError:
+        return False
+
 
 _REQUEUE_STALLED = f"""
 WITH stalled AS (
@@ -64,6 +78,7 @@ class QueueWorker:
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        ALIVE_FILE.touch()
         self._supervisor = asyncio.create_task(self._supervise(), name="queue-worker")
         self._sweeper = asyncio.create_task(self._sweep(), name="stalled-jobs")
 
@@ -124,5 +139,6 @@ class QueueWorker:
             except Exception as exc:
                 logger.debug("stalled-job sweep failed", extra={"error": repr(exc)})
                 continue
+            ALIVE_FILE.touch()
             if requeued:
                 logger.warning("requeued the jobs of a silent worker", extra={"jobs": requeued})

@@ -124,7 +124,6 @@ export async function startBackend(opts: { env?: NodeJS.ProcessEnv; logFile: str
     RETRY_MAX_ATTEMPTS: '3',
     RETRY_BACKOFF_FACTOR: '0.01',
     LLM_TIMEOUT_SECONDS: '5',
-    CANCEL_POLL_SECONDS: '0.2',
     LOG_LEVEL: 'WARNING',
     ...opts.env,
   };

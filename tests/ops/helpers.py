@@ -15,7 +15,14 @@ from backend.db.models import Base, Dataset, Failure, Prediction, Sample, Task
 from devstack.api import ApiProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = ("alembic_version", *sorted(Base.metadata.tables))
+# The job queue's tables are procrastinate's (created by migration 0006), backed up all the same.
+QUEUE_TABLES = (
+    "procrastinate_events",
+    "procrastinate_jobs",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
+)
+TABLES = ("alembic_version", *sorted([*Base.metadata.tables, *QUEUE_TABLES]))
 # Everything a prediction row holds, in a stable order: equal checksums mean equal rows.
 PREDICTIONS_CHECKSUM = """
 SELECT md5(coalesce(string_agg(concat_ws('|', id, task_id, sample_index, iteration, "values"::text,

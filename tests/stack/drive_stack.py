@@ -247,7 +247,7 @@ def work(first: Host) -> dict[str, Any]:
 
 def test_the_stack_runs_healthy_with_accounts_on(first: Host) -> None:
     states = first.services()
-    assert set(states) >= {"db", "backend", "frontend", "backup"}
+    assert set(states) >= {"db", "backend", "worker", "frontend", "backup"}
     for service, state in states.items():
         assert state == "running healthy", (service, state)
     # Accounts are on although .env.example says nothing of production.
@@ -255,6 +255,9 @@ def test_the_stack_runs_healthy_with_accounts_on(first: Host) -> None:
     assert httpx.get(f"{first.url}/api/health").json()["status"] == "ok"
     backend_log = first.sh("docker compose logs --no-color backend")
     assert backend_log.count("Booting worker") >= 2, backend_log[-3000:]
+    # Tasks run in the worker service, never in the API's processes.
+    assert '"embedded_worker": false' in backend_log, backend_log[-3000:]
+    assert '"embedded_worker": true' not in backend_log
     # Docs without internet, through nginx.
     for page in ("/docs", "/redoc"):
         html = httpx.get(f"{first.url}{page}").text
@@ -314,8 +317,13 @@ def test_metrics_inside_the_stack(first: Host, work: dict[str, Any]) -> None:
     assert "llm_calls_total" not in httpx.get(f"{first.url}/metrics").text
 
 
-def test_a_backend_restart_in_the_middle_of_a_task(first: Host, work: dict[str, Any]) -> None:
-    """docker compose restart backend while a task runs: the task finishes all the same."""
+def test_workers_scale_and_survive_a_kill_and_a_backend_restart(
+    first: Host, work: dict[str, Any]
+) -> None:
+    """Two workers share a task; one is killed and the API restarted while it runs: the task
+    finishes all the same."""
+    first.sh("docker compose up -d --scale worker=2 --wait", timeout=600)
+    assert len(first.sh("docker compose ps -q worker").split()) == 2
     test = split()[1]
     big = test.sample(n=3000, replace=True, random_state=1).reset_index(drop=True)
     big["ID"] = [f"R{i:05d}" for i in range(len(big))]
@@ -340,6 +348,8 @@ def test_a_backend_restart_in_the_middle_of_a_task(first: Host, work: dict[str, 
         return bool(task["status"] == "running" and task["progress"] > 0)
 
     wait_until(running, 120, interval=0.2)
+    victim = first.sh("docker compose ps -q worker").split()[0]
+    first.sh(f"docker kill --signal KILL {victim}")
     first.sh("docker compose restart backend")
     task = first.wait_task(task_id, timeout=900)
     assert task["status"] == "completed", task

@@ -1,0 +1,143 @@
+"""The job queue in-process, against real PostgreSQL: a task's jobs are written with it, a cancel
+closes it in two statements, a silent worker's jobs go back to the queue, and a worker whose
+job was taken over stops calling."""
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from backend.core.config import Settings
+from backend.core.vocabulary import SampleStatus, TaskStatus
+from backend.db.models import Sample, Task
+from backend.db.session import init_engine, read_pool, unit_of_work
+from backend.schemas import StartRequest
+from backend.services import tasks
+from backend.worker.gates import JobLease
+from backend.worker.supervisor import requeue_stalled
+from backend.workflow.predictors import Cancelled
+from tests.helpers import on_database, reference_table, sample_table, unique_ids
+
+
+def jobs(session, task_id: int) -> list[tuple[str, list[int]]]:
+    rows = session.execute(
+        text(
+            "SELECT status::text, args->'samples' FROM procrastinate_jobs "
+            "WHERE (args->>'task_id')::int = :t ORDER BY id"
+        ),
+        {"t": task_id},
+    ).all()
+    return [(status, samples) for status, samples in rows]
+
+
+@pytest.fixture
+def created(db_url, tmp_path):
+    """A 10-sample baseline task created as `start` creates it (batches of 4), no worker."""
+    (tmp_path / "datasets").mkdir()
+    ids = unique_ids(10)
+    (tmp_path / "datasets" / "test.csv").write_text(sample_table(ids))
+    (tmp_path / "datasets" / "ref.csv").write_text(reference_table())
+    settings = Settings(DATABASE_URL=db_url, DATA_DIR=tmp_path, TASK_BATCH_SIZE=4)
+    init_engine(settings)
+    request = StartRequest(
+        task_name="queued",
+        test_file_path="datasets/test.csv",
+        reference_file_path="datasets/ref.csv",
+        target_properties=["UTS", "El"],
+        priority=3,
+    )
+    with unit_of_work() as session:
+        task_id = tasks.create_task(session, settings, tasks.check_config(settings, request)).id
+    return settings, task_id
+
+
+def test_a_task_is_written_with_its_jobs_and_cancelled_in_place(created):
+    _, task_id = created
+    with unit_of_work() as session:
+        assert jobs(session, task_id) == [
+            ("todo", [0, 1, 2, 3]),
+            ("todo", [4, 5, 6, 7]),
+            ("todo", [8, 9]),
+        ]
+        priorities = session.execute(
+            text("SELECT DISTINCT priority FROM procrastinate_jobs")
+        ).scalars()
+        assert list(priorities) == [3]
+        # Neighbours were computed once, with the task, and stored with each sample.
+        neighbours = session.scalars(select(Sample.neighbours).where(Sample.task_id == task_id))
+        assert all(n and len(n) == 5 for n in neighbours)
+        tasks.cancel_task(session, task_id)
+    with unit_of_work() as session:
+        assert {status for status, _ in jobs(session, task_id)} == {"cancelled"}
+        assert session.get(Task, task_id).status == TaskStatus.CANCELLED
+        statuses = session.execute(
+            select(Sample.status, func.count()).where(Sample.task_id == task_id).group_by(
+                Sample.status
+            )
+        ).all()
+        assert statuses == [(SampleStatus.NOT_CONVERGED, 10)]
+
+
+def test_a_silent_workers_jobs_are_requeued_and_its_lease_is_lost(created, db_url):
+    _, task_id = created
+
+    async def body() -> tuple[int, int, list[tuple[str, list[int]]], bool]:
+        async with read_pool().connection() as connection:
+            # A worker takes the first job, then falls silent (its heartbeat ages).
+            worker = (
+                await (
+                    await connection.execute(
+                        "INSERT INTO procrastinate_workers (last_heartbeat) "
+                        "VALUES (now()) RETURNING id"
+                    )
+                ).fetchone()
+            )[0]
+            job = (
+                await (
+                    await connection.execute(
+                        "SELECT id FROM procrastinate_fetch_job_v2(NULL, %s)", (worker,)
+                    )
+                ).fetchone()
+            )[0]
+        lease = JobLease(job, worker, stalled_seconds=3)
+        await lease.ensure()  # fresh: calls may go
+        fresh = await requeue_stalled(30)  # heartbeat is recent: nothing to do
+        async with read_pool().connection() as connection:
+            await connection.execute(
+                "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 minute'"
+            )
+        requeued = await requeue_stalled(30)
+        keeper = asyncio.create_task(lease.keep())
+        try:
+            await asyncio.wait_for(lease.lost.wait(), 5)
+            with pytest.raises(Cancelled):
+                await lease.ensure()
+        finally:
+            keeper.cancel()
+        with unit_of_work() as session:
+            return fresh, requeued, jobs(session, task_id), lease.lost.is_set()
+
+    fresh, requeued, rows, lost = on_database(db_url, body)
+    assert (fresh, requeued, lost) == (0, 1, True)
+    # The silent worker's job is closed; the same samples are queued again as a new job.
+    assert rows == [
+        ("failed", [0, 1, 2, 3]),
+        ("todo", [4, 5, 6, 7]),
+        ("todo", [8, 9]),
+        ("todo", [0, 1, 2, 3]),
+    ]
+
+
+def test_a_lease_not_confirmed_for_half_the_stall_time_holds_calls(db_url):
+    async def body() -> float:
+        lease = JobLease(job_id=1, worker_id=1, stalled_seconds=3)
+        lease._confirmed = time.monotonic() - 10  # the database has not answered for 10 s
+        waited = asyncio.create_task(lease.ensure())
+        await asyncio.sleep(0.2)
+        held = not waited.done()
+        lease._confirmed = time.monotonic()  # it answers again: calls go on
+        await asyncio.wait_for(waited, 2)
+        return held
+
+    assert on_database(db_url, body) is True
