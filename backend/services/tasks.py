@@ -148,6 +148,8 @@ def create_task(session: Session, checked: CheckedConfig, owner_id: int | None =
         config=run_config(request),
         total_samples=len(checked.data.samples),
         calibration=calibration(checked),
+        priority=request.priority,
+        max_cost_usd=request.max_cost_usd,
     )
     session.add(task)
     session.flush()
@@ -249,6 +251,8 @@ def _copy_task(session: Session, original: Task, total: int) -> Task:
         "target_properties",
         "config",
         "description",
+        "priority",
+        "max_cost_usd",
     ]
     task = Task(
         name=f"{original.name} (retry of #{original.id})"[:255],
