@@ -167,10 +167,28 @@ class DatasetPage(BaseModel):
     total: int
 
 
+class Estimate(BaseModel):
+    """What the configuration would cost (backend/services/estimates.py)."""
+
+    samples: int
+    calls_min: int = Field(
+        description="samples × 2 when early stop may end a sample at round 2, else × "
+        "max_iterations; retries excluded"
+    )
+    calls_max: int = Field(description="samples × max_iterations; retries excluded")
+    prompt_tokens_per_call: int = Field(description="the round-1 prompt, by litellm's counter")
+    prompt_tokens_per_call_max: int = Field(description="the last round's (longest) prompt")
+    completion_tokens_per_call: int = Field(description="assumed, not measured")
+    cost_usd_min: float | None = Field(description="null: litellm has no price for the model")
+    cost_usd_max: float | None
+    note: str
+
+
 class PromptPreview(BaseModel):
     sample_index: int
     sample_id: str
     prompt: str
+    estimate: Estimate
 
 
 class HealthOut(BaseModel):

@@ -164,3 +164,20 @@ def test_accuracy_without_known_values_is_empty_not_an_error(api: ApiClient):
         "scatter": {},
         "interval_coverage": {},
     }
+
+
+def test_preview_prompt_answers_an_estimate_and_creates_no_task(
+    api: ApiClient, paths: tuple[str, str]
+):
+    before = api.task_count()
+    body = start_body(*paths, max_iterations=4) | {"sample_index": 1}
+    response = api.post("/api/iterative-prediction/preview-prompt", json=body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["sample_index"] == 1 and "Sample ID" in answer["prompt"]
+    estimate = answer["estimate"]
+    assert estimate["samples"] == 2
+    assert (estimate["calls_min"], estimate["calls_max"]) == (4, 8)
+    assert estimate["prompt_tokens_per_call"] > 0
+    assert estimate["cost_usd_min"] is None and estimate["cost_usd_max"] is None  # no price
+    assert api.task_count() == before
