@@ -38,8 +38,15 @@ class StartRequest(BaseModel):
     reference_top_k: int = Field(5, ge=1, le=50)
     feature_columns: list[str] | None = None
     id_column: str | None = None
-    priority: int = Field(0, ge=-1000, le=1000)
-    max_cost_usd: float | None = Field(None, gt=0)
+    priority: int = Field(
+        0, ge=-1000, le=1000, description="higher runs first; equal priorities in start order"
+    )
+    max_cost_usd: float | None = Field(
+        None,
+        gt=0,
+        description="the budget: once the task's cost reaches it no new call starts and the "
+        "task ends completed with early_stop_reason budget_exhausted",
+    )
 
 
 class PromptPreviewRequest(StartRequest):
@@ -64,6 +71,16 @@ class StartResponse(BaseModel):
     status: TaskStatus
     created_at: datetime
     message: str
+
+
+class Usage(BaseModel):
+    llm_calls: int = Field(description="attempts sent to a provider (cache hits excluded)")
+    cache_hits: int = Field(description="rounds answered from the answer cache")
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None = Field(
+        description="what the priced calls cost; null for a model litellm has no price for"
+    )
 
 
 class TaskOut(BaseModel):
@@ -94,6 +111,12 @@ class TaskOut(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     error: str | None
+    priority: int
+    max_cost_usd: float | None
+    usage: Usage
+    queue_position: int | None = Field(
+        description="while pending: 1 + the pending tasks that run before it; else null"
+    )
 
 
 class TaskPage(BaseModel):
@@ -144,10 +167,28 @@ class DatasetPage(BaseModel):
     total: int
 
 
+class Estimate(BaseModel):
+    """What the configuration would cost (backend/services/estimates.py)."""
+
+    samples: int
+    calls_min: int = Field(
+        description="samples × 2 when early stop may end a sample at round 2, else × "
+        "max_iterations; retries excluded"
+    )
+    calls_max: int = Field(description="samples × max_iterations; retries excluded")
+    prompt_tokens_per_call: int = Field(description="the round-1 prompt, by litellm's counter")
+    prompt_tokens_per_call_max: int = Field(description="the last round's (longest) prompt")
+    completion_tokens_per_call: int = Field(description="assumed, not measured")
+    cost_usd_min: float | None = Field(description="null: litellm has no price for the model")
+    cost_usd_max: float | None
+    note: str
+
+
 class PromptPreview(BaseModel):
     sample_index: int
     sample_id: str
     prompt: str
+    estimate: Estimate
 
 
 class HealthOut(BaseModel):
@@ -321,7 +362,7 @@ class ComparedTask(BaseModel):
     test_file_path: str
     # True for the baseline added because none of the chosen tasks was one.
     added_as_baseline: bool
-    usage: dict[str, Any] | None
+    usage: Usage
     duration_seconds: float | None
     accuracy: Accuracy
     convergence: ConvergenceStats

@@ -1,19 +1,25 @@
 """Test helpers: a client for a live API, and small CSV tables. The launcher itself (API
 process, fake LLM, ports, waiting) lives in devstack/, shared with the benchmarks and scripts."""
 
+import asyncio
 import csv
 import io
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pandas as pd
 
+from backend.core.config import Settings
+from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
 from backend.workflow.task_data import TaskData, prepare
 from devstack.api import ROOT, TERMINAL, start_body
 from devstack.api import ApiProcess as LiveServer
 from devstack.process import free_port, wait_until
+
+T = TypeVar("T")
 
 __all__ = ["ROOT", "TERMINAL", "LiveServer", "free_port", "start_body", "wait_until"]
 
@@ -120,3 +126,19 @@ def task_data(ids: list[str], targets: tuple[str, ...] = ("UTS", "El")) -> TaskD
         pd.read_csv(io.StringIO(reference_table())),
         list(targets),
     )
+
+
+def on_database(db_url: str, body: Callable[[], Awaitable[T]]) -> T:
+    """Run `body` in a fresh event loop with the engine and the async read pool on `db_url`
+    (as the app has them), closed afterwards."""
+
+    async def go() -> T:
+        init_engine(Settings(DATABASE_URL=db_url))
+        await open_read_pool()
+        try:
+            return await body()
+        finally:
+            await close_read_pool()
+            dispose_engine()
+
+    return asyncio.run(go())

@@ -60,7 +60,7 @@ def compare(session: Session, ids: list[int]) -> dict[str, Any]:
                 "status": t.status,
                 "test_file_path": t.config["test_file_path"],
                 "added_as_baseline": t in added,
-                "usage": views[t.id].get("usage"),
+                "usage": views[t.id]["usage"],
                 "duration_seconds": _duration(t),
                 "accuracy": statistics.accuracy(session, t),
                 "convergence": statistics.convergence_stats(session, t),

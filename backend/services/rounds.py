@@ -62,7 +62,7 @@ def round_detail(session: Session, task: Task, sample_index: int, iteration: int
             "cost_usd": p.cost_usd,
             "latency_ms": p.latency_ms,
             "attempts": p.attempts,
-            "cached": bool(getattr(p, "cached", False)),
+            "cached": p.cached,
             "error": None,
         }
     f = session.scalars(

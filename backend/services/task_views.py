@@ -1,5 +1,6 @@
 """The task object of API.md (`GET /api/tasks/{id}`, `GET /api/tasks`), with counters derived
-from sample rows.
+from sample rows, usage from the task's own counters and, while pending, its queue position
+(1 + the pending tasks of higher priority, or of equal priority and started before it).
 
 The status endpoint is polled by every open dashboard and script, so it is one prepared
 statement (the task row and its sample counters, a LATERAL aggregate) on the async read pool,
@@ -18,6 +19,7 @@ from backend.core.vocabulary import (
     TERMINAL_TASK_STATUSES,
     Provider,
     SampleStatus,
+    TaskStatus,
     sql_in,
 )
 from backend.db.session import read_pool
@@ -30,7 +32,14 @@ SELECT t.id, t.name, t.description, t.status, t.llm_provider, t.llm_model, t.tar
        t.total_samples, t.continue_from_task_id, t.early_stop_reason, t.error,
        t.created_at, t.updated_at, t.started_at, t.completed_at,
        c.total, c.converged, c.failed, c.active, c.finished_rounds_sum, c.active_min_rounds,
-       c.max_rounds
+       c.max_rounds,
+       t.priority, t.max_cost_usd, t.spent_usd, t.llm_calls, t.cache_hits, t.prompt_tokens,
+       t.completion_tokens,
+       CASE WHEN t.status = '{TaskStatus.PENDING}' THEN 1 + (
+           SELECT count(*) FROM tasks q
+           WHERE q.status = '{TaskStatus.PENDING}'
+             AND (q.priority > t.priority OR (q.priority = t.priority AND q.id < t.id))
+       ) END AS queue_position
 FROM tasks t CROSS JOIN LATERAL (
     SELECT count(*) AS total,
            count(*) FILTER (WHERE s.status = '{SampleStatus.CONVERGED}') AS converged,
@@ -54,6 +63,19 @@ _COUNT_BY_STATUS = _COUNT + " WHERE status = %s"
 
 def provider_label(provider: str, model: str) -> str:
     return BASELINE_LABEL if provider == Provider.BASELINE else f"{provider}/{model}"
+
+
+def usage(row: Any) -> dict[str, Any]:
+    """From the task's counters, kept by each stored round (never summed per poll). A model
+    litellm has no price for has calls but no cost: its cost is unknown (null), not 0."""
+    unpriced = row.llm_provider != Provider.BASELINE and row.llm_calls > 0 and not row.spent_usd
+    return {
+        "llm_calls": row.llm_calls,
+        "cache_hits": row.cache_hits,
+        "prompt_tokens": row.prompt_tokens,
+        "completion_tokens": row.completion_tokens,
+        "cost_usd": None if unpriced else float(row.spent_usd),
+    }
 
 
 def task_view(row: Any) -> dict[str, Any]:
@@ -94,6 +116,10 @@ def task_view(row: Any) -> dict[str, Any]:
         "started_at": row.started_at,
         "completed_at": row.completed_at,
         "error": row.error,
+        "priority": row.priority,
+        "max_cost_usd": row.max_cost_usd,
+        "usage": usage(row),
+        "queue_position": row.queue_position,
     }
 
 

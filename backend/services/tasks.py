@@ -28,7 +28,7 @@ from backend.core.vocabulary import (
 )
 from backend.db.models import Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
-from backend.services import csv_files, intervals, queue, task_store
+from backend.services import csv_files, estimates, intervals, queue, task_store
 from backend.services.paths import resolve_data_path
 from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
@@ -198,6 +198,7 @@ def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[st
         "sample_index": sample.index,
         "sample_id": sample.sample_id,
         "prompt": prompt,
+        "estimate": estimates.estimate(settings, request, checked.data, request.sample_index),
     }
 
 

@@ -196,6 +196,24 @@ def _cost(response: Any) -> float | None:
     return float(cost) if cost else None
 
 
+def count_prompt_tokens(target: LlmTarget, prompt: str) -> int:
+    """Tokens of `prompt` as sent, by litellm's counter for that model (tiktoken's default for
+    models it does not know): an estimate, not what the provider will bill."""
+    return int(litellm.token_counter(model=target.model, messages=prompt_messages(prompt)))
+
+
+def price(target: LlmTarget, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """What a call of that size costs by litellm's price map; None for a model it has no price
+    for (e.g. self-hosted ones)."""
+    try:
+        prompt_cost, completion_cost = litellm.cost_per_token(
+            model=target.model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+    except Exception:  # litellm raises its own "not mapped" errors, and others for odd names
+        return None
+    return float(prompt_cost) + float(completion_cost)
+
+
 def backoff_wait(settings: Settings) -> Callable[[RetryCallState], float]:
     """About factor × 2^attempt seconds, with jitter; never sooner than Retry-After says."""
 

@@ -117,6 +117,9 @@ def test_compare_adds_the_baseline_on_the_same_test_file(api: ApiClient, fake_ll
     assert final["n"] == 2 and abs(final["mae"] - abs(790 - 777.5)) < 1e-9
     assert rows[first]["convergence"]["converged_samples"] == 2
     assert rows[first]["test_file_path"] == test_path
+    for task_id, row in rows.items():  # usage as the task view reports it
+        assert row["usage"] == api.task(task_id)["usage"]
+    assert rows[baseline]["usage"]["llm_calls"] == 0 and rows[baseline]["usage"]["cost_usd"] == 0
 
 
 def test_compare_rejects_bad_id_lists(api: ApiClient):

@@ -22,6 +22,10 @@ RANGE_CASES = [
     ("temperature", -0.1, "temperature must be between 0.0 and 2.0"),
     ("temperature", 2.5, "temperature must be between 0.0 and 2.0"),
     ("reference_top_k", 0, "reference_top_k must be between 1 and 50"),
+    ("priority", -1001, "priority must be between -1000 and 1000"),
+    ("priority", 1001, "priority must be between -1000 and 1000"),
+    ("max_cost_usd", 0, "max_cost_usd must be greater than 0.0"),
+    ("max_cost_usd", -1.5, "max_cost_usd must be greater than 0.0"),
 ]
 
 
@@ -109,9 +113,8 @@ def test_provider_without_credentials_is_503(api: ApiClient, paths: tuple[str, s
 
 
 def test_a_good_request_answers_as_documented(api: ApiClient, paths: tuple[str, str]):
-    response = api.post(
-        "/api/iterative-prediction/start", json=start_body(*paths, llm_provider="baseline")
-    )
+    body = start_body(*paths, llm_provider="baseline", priority=-7, max_cost_usd=0.25)
+    response = api.post("/api/iterative-prediction/start", json=body)
     assert response.status_code == 200
     body = response.json()
     assert set(body) >= {"task_id", "task_name", "status", "created_at", "message"}
@@ -119,6 +122,10 @@ def test_a_good_request_answers_as_documented(api: ApiClient, paths: tuple[str, 
     task = api.wait(body["task_id"])
     assert task["status"] == "completed" and task["is_baseline"] is True
     assert "baseline" in task["provider_label"]
+    assert task["priority"] == -7 and task["max_cost_usd"] == 0.25
+    assert task["queue_position"] is None  # not pending
+    zeros = {"llm_calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    assert task["usage"] == zeros | {"cost_usd": 0.0}
 
 
 def test_unknown_task_is_404(api: ApiClient):
@@ -157,3 +164,20 @@ def test_accuracy_without_known_values_is_empty_not_an_error(api: ApiClient):
         "scatter": {},
         "interval_coverage": {},
     }
+
+
+def test_preview_prompt_answers_an_estimate_and_creates_no_task(
+    api: ApiClient, paths: tuple[str, str]
+):
+    before = api.task_count()
+    body = start_body(*paths, max_iterations=4) | {"sample_index": 1}
+    response = api.post("/api/iterative-prediction/preview-prompt", json=body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["sample_index"] == 1 and "Sample ID" in answer["prompt"]
+    estimate = answer["estimate"]
+    assert estimate["samples"] == 2
+    assert (estimate["calls_min"], estimate["calls_max"]) == (4, 8)
+    assert estimate["prompt_tokens_per_call"] > 0
+    assert estimate["cost_usd_min"] is None and estimate["cost_usd_max"] is None  # no price
+    assert api.task_count() == before

@@ -4,6 +4,7 @@ job was taken over stops calling."""
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -29,6 +30,13 @@ def jobs(session, task_id: int) -> list[tuple[str, list[int]]]:
         {"t": task_id},
     ).all()
     return [(status, samples) for status, samples in rows]
+
+
+async def value(sql: str, *params: object) -> Any:
+    async with read_pool().connection() as connection:
+        row = await (await connection.execute(sql, params)).fetchone()
+    assert row is not None
+    return row[0]
 
 
 @pytest.fixture
@@ -70,11 +78,11 @@ def test_a_task_is_written_with_its_jobs_and_cancelled_in_place(created):
         tasks.cancel_task(session, task_id)
     with unit_of_work() as session:
         assert {status for status, _ in jobs(session, task_id)} == {"cancelled"}
-        assert session.get(Task, task_id).status == TaskStatus.CANCELLED
+        assert session.scalar(select(Task.status).where(Task.id == task_id)) == TaskStatus.CANCELLED
         statuses = session.execute(
-            select(Sample.status, func.count()).where(Sample.task_id == task_id).group_by(
-                Sample.status
-            )
+            select(Sample.status, func.count())
+            .where(Sample.task_id == task_id)
+            .group_by(Sample.status)
         ).all()
         assert statuses == [(SampleStatus.NOT_CONVERGED, 10)]
 
@@ -83,23 +91,11 @@ def test_a_silent_workers_jobs_are_requeued_and_its_lease_is_lost(created, db_ur
     _, task_id = created
 
     async def body() -> tuple[int, int, list[tuple[str, list[int]]], bool]:
-        async with read_pool().connection() as connection:
-            # A worker takes the first job, then falls silent (its heartbeat ages).
-            worker = (
-                await (
-                    await connection.execute(
-                        "INSERT INTO procrastinate_workers (last_heartbeat) "
-                        "VALUES (now()) RETURNING id"
-                    )
-                ).fetchone()
-            )[0]
-            job = (
-                await (
-                    await connection.execute(
-                        "SELECT id FROM procrastinate_fetch_job_v2(NULL, %s)", (worker,)
-                    )
-                ).fetchone()
-            )[0]
+        # A worker takes the first job, then falls silent (its heartbeat ages).
+        worker = await value(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now()) RETURNING id"
+        )
+        job = await value("SELECT id FROM procrastinate_fetch_job_v2(NULL, %s)", worker)
         lease = JobLease(job, worker, stalled_seconds=3)
         await lease.ensure()  # fresh: calls may go
         fresh = await requeue_stalled(30)  # heartbeat is recent: nothing to do

@@ -25,7 +25,10 @@ from tests.helpers import (
 def stack(pg, template_db, fake_llm, tmp_path: Path) -> Iterator[tuple[LiveServer, dict]]:
     """An API that only queues (EMBEDDED_WORKER=false), and the environment for its workers."""
     env = api_env(
-        fresh_database(pg, template_db), tmp_path, fake_llm, EMBEDDED_WORKER="false",
+        fresh_database(pg, template_db),
+        tmp_path,
+        fake_llm,
+        EMBEDDED_WORKER="false",
         TASK_BATCH_SIZE="4",
     )
     server = LiveServer(env, tmp_path)
@@ -40,7 +43,9 @@ def test_the_api_only_queues_and_a_worker_process_runs_the_task(stack, fake_llm,
     with ApiClient(server.base_url) as api:
         first = api.start(sample_table(ids), reference_table(), llm_provider="baseline")
         second = api.start(sample_table(ids), reference_table(), llm_provider="baseline")
-        urgent = api.start(sample_table(ids), reference_table(), llm_provider="baseline", priority=5)
+        urgent = api.start(
+            sample_table(ids), reference_table(), llm_provider="baseline", priority=5
+        )
         views = {t: api.task(t) for t in (first, second, urgent)}
         assert {t: v["status"] for t, v in views.items()} == dict.fromkeys(views, "pending")
         # Higher priority first, then first come first served.
@@ -64,9 +69,7 @@ def rounds_stored(api: ApiClient, task_id: int) -> int:
     )
 
 
-def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(
-    stack, fake_llm, tmp_path
-):
+def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(stack, fake_llm, tmp_path):
     server, env = stack
     ids = unique_ids(24, prefix="W")
     chain = [{"delay": 0.15, "values": {"UTS": 600 * 1.05**k, "El": 12.0}} for k in range(3)]
@@ -102,7 +105,8 @@ def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(
 def test_cancel_reaches_running_batches_at_once(stack, fake_llm, tmp_path):
     server, env = stack
     ids = unique_ids(40, prefix="C")
-    fake_llm.script({i: {"rounds": [{"delay": 8.0, "values": {"UTS": 600, "El": 12}}]} for i in ids})
+    slow = {"delay": 8.0, "values": {"UTS": 600, "El": 12}}
+    fake_llm.script({i: {"rounds": [slow]} for i in ids})
     worker = WorkerProcess(env, tmp_path).start()
     try:
         with ApiClient(server.base_url) as api:
@@ -112,9 +116,7 @@ def test_cancel_reaches_running_batches_at_once(stack, fake_llm, tmp_path):
             assert response.status_code == 200, response.text
             cancelled_at = time.monotonic()
             # The calls in flight are dropped long before their 8 s answers.
-            wait_until(
-                lambda: all(c.ended for i in ids for c in fake_llm.calls(i)), timeout=6
-            )
+            wait_until(lambda: all(c.ended for i in ids for c in fake_llm.calls(i)), timeout=6)
             assert time.monotonic() - cancelled_at < 6
             asked = len([c for i in ids for c in fake_llm.calls(i)])
             task = api.task(task_id)
@@ -124,9 +126,7 @@ def test_cancel_reaches_running_batches_at_once(stack, fake_llm, tmp_path):
             statuses = {s["convergence_status"] for s in history["samples"].values()}
             assert statuses == {"not_converged"}
             # Retry continues the unfinished samples.
-            fake_llm.script(
-                {i: {"rounds": [{"values": {"UTS": 600, "El": 12}}] * 2} for i in ids}
-            )
+            fake_llm.script({i: {"rounds": [{"values": {"UTS": 600, "El": 12}}] * 2} for i in ids})
             retry = api.post("/api/iterative-prediction/retry-failed", json={"task_id": task_id})
             assert retry.status_code == 200, retry.text
             assert len(retry.json()["retrying_samples"]) == len(ids)
