@@ -177,6 +177,7 @@ class BatchRun:
             loaded = await asyncio.to_thread(_load, self.task_id, self.indices)
             if loaded is None:
                 return
+            logger.info("batch started", extra={"samples": len(loaded.points)})
             try:
                 error, budget = await self._run_samples(loaded) if loaded.points else (None, False)
             except (DatasetUnreadable, InvalidConfig, TaskDataError) as exc:
