@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,11 @@ from backend.core.vocabulary import EarlyStopReason, Provider, TaskStatus
 from backend.db.models import Sample, Task
 from backend.db.session import unit_of_work
 from backend.services import csv_files, task_store
+from backend.services.answer_cache import answer_cache
 from backend.services.paths import resolve_data_path
-from backend.worker.gates import Budget, JobLease
+from backend.services.provider_limits import provider_gate
+from backend.worker.gates import Budget, JobLease, TaskSlots
+from backend.workflow.calls import CallGate
 from backend.workflow.convergence import sample_converged_at
 from backend.workflow.errors import TaskAuthError
 from backend.workflow.graph import LoopRules, build_sample_graph, recursion_limit
@@ -81,21 +85,24 @@ class WorkerRuntime:
 
     settings: Settings
     references: ReferenceCache = field(default_factory=ReferenceCache)
-    # The task's own `max_workers` bounds its calls in flight across its batches in a process.
-    task_slots: dict[int, tuple[asyncio.Semaphore, int]] = field(default_factory=dict)
+    # The task's own `max_workers` bounds its calls in flight across its batches: here in this
+    # process (a semaphore), and across workers (leases in PostgreSQL). One of each per task.
+    task_slots: dict[int, tuple[asyncio.Semaphore, TaskSlots, int]] = field(default_factory=dict)
 
     @contextlib.contextmanager
-    def slots_for(self, task: Task):
-        semaphore, users = self.task_slots.get(task.id, (asyncio.Semaphore(task.max_workers), 0))
-        self.task_slots[task.id] = (semaphore, users + 1)
+    def slots_for(self, task: Task) -> Iterator[tuple[asyncio.Semaphore, TaskSlots]]:
+        local, shared, users = self.task_slots.get(
+            task.id, (asyncio.Semaphore(task.max_workers), TaskSlots(task.id, task.max_workers), 0)
+        )
+        self.task_slots[task.id] = (local, shared, users + 1)
         try:
-            yield semaphore
+            yield local, shared
         finally:
-            semaphore, users = self.task_slots[task.id]
+            local, shared, users = self.task_slots[task.id]
             if users <= 1:
                 del self.task_slots[task.id]
             else:
-                self.task_slots[task.id] = (semaphore, users - 1)
+                self.task_slots[task.id] = (local, shared, users - 1)
 
 
 @dataclass
@@ -232,9 +239,9 @@ class BatchRun:
         keeper = asyncio.create_task(self.lease.keep(), name=f"lease-{self.job_id}")
         lost = asyncio.create_task(self._cancel_when_lost(cancelled))
         try:
-            with self.runtime.slots_for(task) as slots:
+            with self.runtime.slots_for(task) as (slots, shared_slots):
                 limits = RunLimits(slots, cancelled)
-                predictor = self._predictor(task, data, budget)
+                predictor = self._predictor(task, data, budget, shared_slots)
                 graph = build_sample_graph(predictor, task_store.TaskStore(task.id), limits, rules)
 
                 async def run_sample(position: int, point: task_store.ResumePoint) -> None:
@@ -279,12 +286,17 @@ class BatchRun:
         await self.lease.lost.wait()
         cancelled.set()
 
-    def _predictor(self, task: Task, data: TaskData, budget: Budget | None) -> Predictor:
+    def _predictor(
+        self, task: Task, data: TaskData, budget: Budget | None, shared_slots: TaskSlots
+    ) -> Predictor:
         if task.llm_provider == Provider.BASELINE:
             return BaselinePredictor(data)
-        gates: list[Any] = [self.lease]
+        # In this order: nothing is held while waiting for an earlier gate (a provider slot is
+        # not taken while the task waits for one of its own).
+        gates: list[CallGate] = [self.lease]
         if budget is not None:
             gates.append(budget)
+        gates += [shared_slots, provider_gate(self.settings, task.llm_provider, task.llm_model)]
         return LlmPredictor(
             data,
             self.settings,
@@ -294,4 +306,5 @@ class BatchRun:
             max_rounds=task.max_iterations,
             threshold=task.convergence_threshold,
             gates=gates,
+            cache=answer_cache(self.settings),
         )

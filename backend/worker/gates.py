@@ -1,4 +1,5 @@
-"""Gates a batch's LLM calls pass before each attempt: still its job's owner, within budget.
+"""Gates a batch's LLM calls pass before each attempt: still its job's owner, within budget,
+within the task's own `max_workers` across workers.
 
 Both are `CallGate`s (backend/workflow/calls.py): the predictor enters them around each attempt
 and knows nothing of jobs or money.
@@ -11,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 
 from backend.db.session import read_pool
+from backend.services.provider_limits import LeaseSemaphore
 from backend.workflow.predictors import Cancelled
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,19 @@ class Budget:
             self.exhausted = True
             raise Cancelled()
         yield
+
+    async def pause(self, seconds: float) -> None:
+        return None
+
+
+class TaskSlots:
+    """The task's `max_workers`: its calls in flight across all its batches, in every worker."""
+
+    def __init__(self, task_id: int, size: int) -> None:
+        self._semaphore = LeaseSemaphore(f"task:{task_id}", size)
+
+    def call(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._semaphore.hold()
 
     async def pause(self, seconds: float) -> None:
         return None
