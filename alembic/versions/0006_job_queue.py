@@ -48,13 +48,9 @@ def upgrade() -> None:
         "WHERE status IN ('todo', 'doing')"
     )
 
-    op.add_column(
-        "tasks", sa.Column("priority", sa.Integer(), server_default="0", nullable=False)
-    )
+    op.add_column("tasks", sa.Column("priority", sa.Integer(), server_default="0", nullable=False))
     op.add_column("tasks", sa.Column("max_cost_usd", sa.Float(), nullable=True))
-    op.add_column(
-        "tasks", sa.Column("spent_usd", sa.Float(), server_default="0", nullable=False)
-    )
+    op.add_column("tasks", sa.Column("spent_usd", sa.Float(), server_default="0", nullable=False))
     for counter in ("llm_calls", "cache_hits", "prompt_tokens", "completion_tokens"):
         op.add_column(
             "tasks", sa.Column(counter, sa.BigInteger(), server_default="0", nullable=False)

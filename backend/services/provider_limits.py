@@ -168,7 +168,9 @@ class LeaseSemaphore:
 
     `hold()` waits for a slot (polling, see the module's docstring) and leases it; the lease is
     renewed every `ttl_seconds / 3` while held and released on exit. A holder that dies without
-    releasing frees its slot `ttl_seconds` after its last renewal."""
+    releasing frees its slot `ttl_seconds` after its last renewal. Keep one object per key in a
+    process (e.g. f"task:{id}" for a task's `max_workers`): its coroutines then share one poller.
+    `drop()` deletes the key's rows once it is no longer needed."""
 
     def __init__(
         self,

@@ -567,10 +567,7 @@ export interface components {
             test_file_path: string;
             /** Added As Baseline */
             added_as_baseline: boolean;
-            /** Usage */
-            usage: {
-                [key: string]: unknown;
-            } | null;
+            usage: components["schemas"]["Usage"];
             /** Duration Seconds */
             duration_seconds: number | null;
             accuracy: components["schemas"]["Accuracy"];
@@ -697,6 +694,48 @@ export interface components {
          * @enum {string}
          */
         ErrorType: "api_timeout" | "rate_limit" | "auth_error" | "server_error" | "connection_error" | "parse_error" | "missing_field" | "type_error" | "range_error" | "unknown_error";
+        /**
+         * Estimate
+         * @description What the configuration would cost (backend/services/estimates.py).
+         */
+        Estimate: {
+            /** Samples */
+            samples: number;
+            /**
+             * Calls Min
+             * @description samples × 2 when early stop may end a sample at round 2, else × max_iterations; retries excluded
+             */
+            calls_min: number;
+            /**
+             * Calls Max
+             * @description samples × max_iterations; retries excluded
+             */
+            calls_max: number;
+            /**
+             * Prompt Tokens Per Call
+             * @description the round-1 prompt, by litellm's counter
+             */
+            prompt_tokens_per_call: number;
+            /**
+             * Prompt Tokens Per Call Max
+             * @description the last round's (longest) prompt
+             */
+            prompt_tokens_per_call_max: number;
+            /**
+             * Completion Tokens Per Call
+             * @description assumed, not measured
+             */
+            completion_tokens_per_call: number;
+            /**
+             * Cost Usd Min
+             * @description null: litellm has no price for the model
+             */
+            cost_usd_min: number | null;
+            /** Cost Usd Max */
+            cost_usd_max: number | null;
+            /** Note */
+            note: string;
+        };
         /** GlobalInfo */
         GlobalInfo: {
             /** Task Id */
@@ -861,6 +900,7 @@ export interface components {
             sample_id: string;
             /** Prompt */
             prompt: string;
+            estimate: components["schemas"]["Estimate"];
         };
         /** PromptPreviewRequest */
         PromptPreviewRequest: {
@@ -920,6 +960,17 @@ export interface components {
             feature_columns?: string[] | null;
             /** Id Column */
             id_column?: string | null;
+            /**
+             * Priority
+             * @description higher runs first; equal priorities in start order
+             * @default 0
+             */
+            priority: number;
+            /**
+             * Max Cost Usd
+             * @description the budget: once the task's cost reaches it no new call starts and the task ends completed with early_stop_reason budget_exhausted
+             */
+            max_cost_usd?: number | null;
             /**
              * Sample Index
              * @default 0
@@ -1152,6 +1203,17 @@ export interface components {
             feature_columns?: string[] | null;
             /** Id Column */
             id_column?: string | null;
+            /**
+             * Priority
+             * @description higher runs first; equal priorities in start order
+             * @default 0
+             */
+            priority: number;
+            /**
+             * Max Cost Usd
+             * @description the budget: once the task's cost reaches it no new call starts and the task ends completed with early_stop_reason budget_exhausted
+             */
+            max_cost_usd?: number | null;
         };
         /** StartResponse */
         StartResponse: {
@@ -1253,6 +1315,16 @@ export interface components {
             completed_at: string | null;
             /** Error */
             error: string | null;
+            /** Priority */
+            priority: number;
+            /** Max Cost Usd */
+            max_cost_usd: number | null;
+            usage: components["schemas"]["Usage"];
+            /**
+             * Queue Position
+             * @description while pending: 1 + the pending tasks that run before it; else null
+             */
+            queue_position: number | null;
         };
         /** TaskPage */
         TaskPage: {
@@ -1315,6 +1387,28 @@ export interface components {
             preview: {
                 [key: string]: unknown;
             }[];
+        };
+        /** Usage */
+        Usage: {
+            /**
+             * Llm Calls
+             * @description attempts sent to a provider (cache hits excluded)
+             */
+            llm_calls: number;
+            /**
+             * Cache Hits
+             * @description rounds answered from the answer cache
+             */
+            cache_hits: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Completion Tokens */
+            completion_tokens: number;
+            /**
+             * Cost Usd
+             * @description what the priced calls cost; null for a model litellm has no price for
+             */
+            cost_usd: number | null;
         };
         /** UserCreate */
         UserCreate: {

@@ -20,11 +20,13 @@ export type UploadPreview = Schemas['UploadPreview'];
 
 export type Task = Schemas['TaskOut'];
 export type TaskList = Schemas['TaskPage'];
+export type Usage = Schemas['Usage'];
 
-export type StartRequest = WithOptional<Schemas['StartRequest'], 'reference_top_k'>;
+export type StartRequest = WithOptional<Schemas['StartRequest'], 'reference_top_k' | 'priority'>;
 export type StartResponse = Schemas['StartResponse'];
-export type PromptPreviewRequest = WithOptional<Schemas['PromptPreviewRequest'], 'reference_top_k' | 'sample_index'>;
+export type PromptPreviewRequest = WithOptional<Schemas['PromptPreviewRequest'], 'reference_top_k' | 'sample_index' | 'priority'>;
 export type PromptPreviewResponse = Schemas['PromptPreview'];
+export type Estimate = Schemas['Estimate'];
 
 export type TargetHistory = Schemas['TargetHistory'];
 export type SampleError = Schemas['SampleError'];

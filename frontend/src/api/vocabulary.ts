@@ -50,6 +50,14 @@ export const FIELD_LIMITS = {
       "minimum": 1,
       "maximum": 50,
       "integer": true
+    },
+    "priority": {
+      "minimum": -1000,
+      "maximum": 1000,
+      "integer": true
+    },
+    "max_cost_usd": {
+      "exclusiveMinimum": 0
     }
   },
   "UserCreate": {

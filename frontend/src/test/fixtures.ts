@@ -128,6 +128,10 @@ export function task(partial: Partial<Task> = {}): Task {
     started_at: '2026-01-01T00:00:00Z',
     completed_at: null,
     error: null,
+    priority: 0,
+    max_cost_usd: null,
+    usage: { llm_calls: 0, cache_hits: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
+    queue_position: null,
     ...partial,
   };
 }

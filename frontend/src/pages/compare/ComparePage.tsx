@@ -9,6 +9,7 @@ import ProviderLabel from '../../components/ProviderLabel';
 import StatusBadge from '../../components/StatusBadge';
 import { formatDuration, formatNumber, formatPercent } from '../../lib/format';
 import { isTerminal } from '../../lib/taskStatus';
+import { usageCells } from '../../lib/usage';
 import { useAsync } from '../../lib/useAsync';
 import { usePolling } from '../../lib/usePolling';
 import { bestByTarget, comparedTargets, parseIds, targetCells } from './compareRows';
@@ -184,9 +185,10 @@ function ComparisonView({ data, ids, onIds }: { data: Comparison; ids: number[];
             ))}
             <MetricRow label="Converged samples" tasks={data.tasks} cell={(t) => `${t.convergence.converged_samples}/${t.convergence.total_samples}`} />
             <MetricRow label="Mean convergence round" tasks={data.tasks} cell={(t) => formatNumber(t.convergence.average_convergence_iteration, 2)} />
-            <MetricRow label="LLM calls" tasks={data.tasks} cell={(t) => usageOf(t).calls} />
-            <MetricRow label="Tokens (in + out)" tasks={data.tasks} cell={(t) => usageOf(t).tokens} />
-            <MetricRow label="Cost" tasks={data.tasks} cell={(t) => usageOf(t).cost} />
+            <MetricRow label="LLM calls" tasks={data.tasks} cell={(t) => usageCells(t.usage).calls} />
+            <MetricRow label="Cache hits" tasks={data.tasks} cell={(t) => usageCells(t.usage).cacheHits} />
+            <MetricRow label="Tokens (in + out)" tasks={data.tasks} cell={(t) => usageCells(t.usage).tokens} />
+            <MetricRow label="Cost" tasks={data.tasks} cell={(t) => usageCells(t.usage).cost} />
             <MetricRow label="Time" tasks={data.tasks} cell={(t) => formatDuration(t.duration_seconds)} />
           </tbody>
         </table>
@@ -220,12 +222,3 @@ function TargetRows({ target, tasks, best }: { target: string; tasks: ComparedTa
   );
 }
 
-function usageOf(task: ComparedTask): { calls: string; tokens: string; cost: string } {
-  const u = task.usage as { llm_calls?: number; prompt_tokens?: number; completion_tokens?: number; cost_usd?: number | null } | null;
-  if (!u) return { calls: '–', tokens: '–', cost: '–' };
-  return {
-    calls: String(u.llm_calls ?? 0),
-    tokens: String((u.prompt_tokens ?? 0) + (u.completion_tokens ?? 0)),
-    cost: u.cost_usd == null ? '–' : `$${u.cost_usd.toFixed(4)}`,
-  };
-}

@@ -12,7 +12,7 @@ function compared(id: number, firstMae: number, finalMae: number, coverage: numb
     status: 'completed',
     test_file_path: 'datasets/a.csv',
     added_as_baseline: false,
-    usage: null,
+    usage: { llm_calls: 0, cache_hits: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
     duration_seconds: 3,
     accuracy: { ...accuracy(firstMae, finalMae), interval_coverage: { UTS: coverage } },
     convergence: {

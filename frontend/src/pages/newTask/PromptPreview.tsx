@@ -1,5 +1,6 @@
 import type { PromptPreviewResponse } from '../../api/types';
 import { Loading } from '../../components/Feedback';
+import { formatCost, formatCount } from '../../lib/usage';
 
 interface Props {
   loading: boolean;
@@ -28,6 +29,14 @@ export default function PromptPreview({ loading, preview, onRequest, disabled }:
           <pre className="prompt" data-testid="prompt-preview" tabIndex={0}>
             {preview.prompt}
           </pre>
+          <p className="small" data-testid="run-estimate">
+            Estimate for {preview.estimate.samples} samples: {formatCount(preview.estimate.calls_min)}–{formatCount(preview.estimate.calls_max)} LLM calls of about{' '}
+            {formatCount(preview.estimate.prompt_tokens_per_call)} prompt tokens,{' '}
+            {preview.estimate.cost_usd_min == null
+              ? 'cost unknown (no price for this model)'
+              : `${formatCost(preview.estimate.cost_usd_min)}–${formatCost(preview.estimate.cost_usd_max)}`}
+            . <span className="muted">{preview.estimate.note}.</span>
+          </p>
         </>
       ) : (
         <p className="muted small">See exactly what the first sample's round-1 prompt looks like before starting. No model is called.</p>
