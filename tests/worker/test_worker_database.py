@@ -12,8 +12,8 @@ from devstack.database import create_database, start_postgres
 from devstack.worker import WorkerProcess
 from tests.conftest import api_env, fresh_database
 from tests.helpers import (
-    ApiClient,
     TERMINAL,
+    ApiClient,
     LiveServer,
     reference_table,
     sample_table,
