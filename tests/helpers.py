@@ -4,6 +4,7 @@ process, fake LLM, ports, waiting) lives in devstack/, shared with the benchmark
 import asyncio
 import csv
 import io
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -142,3 +143,29 @@ def on_database(db_url: str, body: Callable[[], Awaitable[T]]) -> T:
             dispose_engine()
 
     return asyncio.run(go())
+
+
+def overlapping_asks(calls: list[Any]) -> list[tuple[str, int]]:
+    """(sample, round) pairs asked again while an earlier ask was still open at the fake LLM:
+    two workers calling for one round at once. Asking again after a lost answer is not one."""
+    by_round: dict[tuple[str, int], list[Any]] = {}
+    for call in calls:
+        by_round.setdefault((call.sample_id, call.round), []).append(call)
+    overlapping = []
+    for key, asks in by_round.items():
+        asks.sort(key=lambda c: c.started)
+        if any(b.started < (a.ended or float("inf")) for a, b in itertools.pairwise(asks)):
+            overlapping.append(key)
+    return overlapping
+
+
+def stored_rounds(api: "ApiClient", task_id: int) -> set[tuple[str, int]]:
+    """(sample_id, round) of every round stored so far."""
+    response = api.get(f"/api/results/{task_id}/iterations")
+    if response.status_code != 200:
+        return set()
+    return {
+        (s["sample_id"], n + 1)
+        for s in response.json()["samples"].values()
+        for n in range(len(s["targets"]["UTS"]["iterations"]))
+    }

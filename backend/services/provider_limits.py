@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 FIRST_POLL_SECONDS = 0.02
 LAST_POLL_SECONDS = 0.25
-LEASE_MARGIN_SECONDS = 30.0  # a provider lease outlives the longest attempt by this much
 PAUSE_CHECK_SECONDS = 1.0  # how old a reading of `paused_until` may be (unlimited gates only)
 
 _ENSURE_SLOTS = """
@@ -372,7 +371,8 @@ _gates: dict[tuple[str, int, int, float], ProviderGate] = {}
 def provider_gate(settings: Settings, provider: str, model: str) -> CallGate:
     """This process's gate for `provider` and `model` (one object per key, so one poller)."""
     key = f"{provider}/{model}"
-    lease = settings.LLM_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS
+    # Renewed while held: a killed holder's slots free about when its batches are requeued.
+    lease = settings.WORKER_STALLED_SECONDS
     index = (key, settings.LLM_MAX_CONCURRENT_CALLS, settings.LLM_MAX_CALLS_PER_MINUTE, lease)
     gate = _gates.get(index)
     if gate is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
@@ -45,6 +46,8 @@ from backend.workflow.task_data import (
 
 logger = logging.getLogger(__name__)
 LOOPS_PER_SLOT = 2
+# Errors of a database that is restarting or unreachable (through SQLAlchemy or psycopg itself).
+DATABASE_AWAY = (DBAPIError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 class ReferenceCache:
@@ -92,7 +95,12 @@ class WorkerRuntime:
     @contextlib.contextmanager
     def slots_for(self, task: Task) -> Iterator[tuple[asyncio.Semaphore, TaskSlots]]:
         local, shared, users = self.task_slots.get(
-            task.id, (asyncio.Semaphore(task.max_workers), TaskSlots(task.id, task.max_workers), 0)
+            task.id,
+            (
+                asyncio.Semaphore(task.max_workers),
+                TaskSlots(task.id, task.max_workers, self.settings.WORKER_STALLED_SECONDS),
+                0,
+            ),
         )
         self.task_slots[task.id] = (local, shared, users + 1)
         try:
@@ -190,7 +198,7 @@ class BatchRun:
             except (DatasetUnreadable, InvalidConfig, TaskDataError) as exc:
                 await asyncio.to_thread(_fail, self.task_id, f"cannot read the task's data: {exc}")
                 return
-            except (asyncio.CancelledError, DBAPIError):
+            except (asyncio.CancelledError, *DATABASE_AWAY):
                 raise  # cancelled or aborted; the database is away: the queue retries it
             except Exception as exc:
                 logger.exception("batch crashed")

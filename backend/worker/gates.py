@@ -78,27 +78,21 @@ class JobLease:
 class Budget:
     """The task's `max_cost_usd`: no call starts once what it has cost reaches the limit.
 
-    The cost is the task row's `spent_usd` (every stored round adds its price), re-read at most
-    every `refresh` seconds; calls already in flight may finish past the limit."""
+    The cost is the task row's `spent_usd` (every stored round adds its price), read before each
+    call (a primary-key read, next to a paid call); calls already in flight may finish past it."""
 
-    def __init__(self, task_id: int, limit: float, refresh: float = 0.5) -> None:
+    def __init__(self, task_id: int, limit: float) -> None:
         self.task_id = task_id
         self.limit = limit
-        self.refresh = refresh
         self.exhausted = False
-        self._spent = 0.0
-        self._read_at = -1e9
 
     async def _spent_now(self) -> float:
-        if time.monotonic() - self._read_at >= self.refresh:
-            async with read_pool().connection() as connection:
-                cursor = await connection.execute(
-                    "SELECT spent_usd FROM tasks WHERE id = %s", (self.task_id,)
-                )
-                row = await cursor.fetchone()
-            self._spent = float(row[0]) if row else 0.0
-            self._read_at = time.monotonic()
-        return self._spent
+        async with read_pool().connection() as connection:
+            cursor = await connection.execute(
+                "SELECT spent_usd FROM tasks WHERE id = %s", (self.task_id,)
+            )
+            row = await cursor.fetchone()
+        return float(row[0]) if row else 0.0
 
     @contextlib.asynccontextmanager
     async def call(self) -> AsyncIterator[None]:
@@ -114,8 +108,9 @@ class Budget:
 class TaskSlots:
     """The task's `max_workers`: its calls in flight across all its batches, in every worker."""
 
-    def __init__(self, task_id: int, size: int) -> None:
-        self._semaphore = LeaseSemaphore(f"task:{task_id}", size)
+    def __init__(self, task_id: int, size: int, lease_seconds: float) -> None:
+        # Renewed while held: a killed worker's slots free about when its batches are requeued.
+        self._semaphore = LeaseSemaphore(f"task:{task_id}", size, ttl_seconds=lease_seconds)
 
     def call(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self._semaphore.hold()

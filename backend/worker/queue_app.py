@@ -6,11 +6,10 @@ import logging
 import procrastinate
 from procrastinate import JobContext, RetryDecision
 from procrastinate.retry import BaseRetryStrategy
-from sqlalchemy.exc import DBAPIError
 
 from backend.db.session import get_engine
 from backend.services.queue import BATCH_JOB, QUEUE
-from backend.worker.batch import BatchRun, WorkerRuntime
+from backend.worker.batch import DATABASE_AWAY, BatchRun, WorkerRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ class BatchRetry(BaseRetryStrategy):
     ) -> RetryDecision | None:
         if isinstance(exception, asyncio.CancelledError):
             return RetryDecision(retry_in={"seconds": 0})
-        if isinstance(exception, DBAPIError | OSError):
+        if isinstance(exception, (*DATABASE_AWAY, OSError)):
             return RetryDecision(retry_in={"seconds": min(2**job.attempts, 30)})
         return None
 

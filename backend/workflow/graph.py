@@ -87,7 +87,7 @@ def build_sample_graph(
         except Cancelled:
             return {"answer": None, "outcome": "cancelled"}
         except PredictionError as exc:
-            # task_id and sample_index come from the log context the runner sets.
+            # task_id and sample_index come from the log context the worker sets.
             logger.warning(
                 "LLM credentials rejected"
                 if exc.error_type == ErrorType.AUTH_ERROR

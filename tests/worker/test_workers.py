@@ -15,8 +15,10 @@ from tests.conftest import api_env, fresh_database
 from tests.helpers import (
     ApiClient,
     LiveServer,
+    overlapping_asks,
     reference_table,
     sample_table,
+    stored_rounds,
     unique_ids,
     wait_until,
 )
@@ -86,8 +88,9 @@ def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(stack, 
             wait_until(lambda: rounds_stored(api, task_id) >= 20, timeout=60)
             workers[0].kill()
             killed_at = time.monotonic()
-            calls_at_kill = [c for i in ids for c in fake_llm.calls(i)]
-            in_flight = {(c.sample_id, c.round) for c in calls_at_kill if not c.ended}
+            asked_at_kill = {(c.sample_id, c.round) for i in ids for c in fake_llm.calls(i)}
+            # In flight at the kill: asked, answer not stored (the killed worker writes no more).
+            in_flight = asked_at_kill - stored_rounds(api, task_id)
             task = api.wait(task_id, timeout=90)
             took = time.monotonic() - killed_at
             history = api.history(task_id)
@@ -99,6 +102,7 @@ def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(stack, 
         assert len(sample["targets"]["UTS"]["iterations"]) == 4  # each round stored once
     asked = Counter((c.sample_id, c.round) for i in ids for c in fake_llm.calls(i))
     assert {key for key, n in asked.items() if n > 1} <= in_flight
+    assert overlapping_asks([c for i in ids for c in fake_llm.calls(i)]) == []
     assert len(asked) == len(ids) * 4
     # Both workers ran batches of the one task.
     assert all("batch started" in w.log() for w in workers), [w.log()[-2000:] for w in workers]
