@@ -111,6 +111,9 @@ class TaskOut(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     error: str | None
+    owner_id: int | None = Field(
+        description="the account that started it (null: single-user mode, or a deleted account)"
+    )
     priority: int
     max_cost_usd: float | None
     usage: Usage

@@ -33,8 +33,8 @@ SELECT t.id, t.name, t.description, t.status, t.llm_provider, t.llm_model, t.tar
        t.created_at, t.updated_at, t.started_at, t.completed_at,
        c.total, c.converged, c.failed, c.active, c.finished_rounds_sum, c.active_min_rounds,
        c.max_rounds,
-       t.priority, t.max_cost_usd, t.spent_usd, t.llm_calls, t.cache_hits, t.prompt_tokens,
-       t.completion_tokens,
+       t.owner_id, t.priority, t.max_cost_usd, t.spent_usd, t.llm_calls, t.cache_hits,
+       t.prompt_tokens, t.completion_tokens,
        CASE WHEN t.status = '{TaskStatus.PENDING}' THEN 1 + (
            SELECT count(*) FROM tasks q
            WHERE q.status = '{TaskStatus.PENDING}'
@@ -116,6 +116,7 @@ def task_view(row: Any) -> dict[str, Any]:
         "started_at": row.started_at,
         "completed_at": row.completed_at,
         "error": row.error,
+        "owner_id": row.owner_id,
         "priority": row.priority,
         "max_cost_usd": row.max_cost_usd,
         "usage": usage(row),

@@ -143,7 +143,8 @@ def test_a_member_runs_tasks_and_the_audit_trail_records_it(
     )
     with client(server, token_for(server, "mia", MEMBER_PASSWORD)) as member:
         task_id = member.start(sample_table(ids), reference_table())
-        member.wait(task_id)
+        # The task says who started it (the dashboard offers cancel and retry to them).
+        assert member.wait(task_id)["owner_id"] == member.get("/api/auth/me").json()["id"]
         retry = member.post("/api/iterative-prediction/retry-failed", json={"task_id": task_id})
         assert retry.status_code == 200
         member.wait(retry.json()["new_task_id"])

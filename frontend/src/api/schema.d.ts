@@ -671,7 +671,7 @@ export interface components {
          * EarlyStopReason
          * @enum {string}
          */
-        EarlyStopReason: "all_samples_converged" | "max_iterations_reached" | "cancelled";
+        EarlyStopReason: "all_samples_converged" | "max_iterations_reached" | "cancelled" | "budget_exhausted";
         /**
          * ErrorEnvelope
          * @description Every 4xx and 5xx answer.
@@ -1315,6 +1315,11 @@ export interface components {
             completed_at: string | null;
             /** Error */
             error: string | null;
+            /**
+             * Owner Id
+             * @description the account that started it (null: single-user mode, or a deleted account)
+             */
+            owner_id: number | null;
             /** Priority */
             priority: number;
             /** Max Cost Usd */

@@ -13,4 +13,5 @@ export const EARLY_STOP_REASONS: Record<EarlyStopReason, string> = {
   all_samples_converged: 'every sample converged',
   max_iterations_reached: 'the round limit was reached',
   cancelled: 'the task was cancelled',
+  budget_exhausted: 'its budget (max_cost_usd) was spent',
 };

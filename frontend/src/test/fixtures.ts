@@ -104,6 +104,7 @@ export function task(partial: Partial<Task> = {}): Task {
     task_id: 5,
     task_name: 'MPEA run',
     task_description: null,
+    owner_id: null,
     status: 'running',
     enable_iteration: true,
     llm_provider: 'baseline',
