@@ -5,10 +5,10 @@ backend/workflow/calls.py, kept in PostgreSQL.
   leases a row of `call_slots` (key, slot); a lease expires `ttl_seconds` after it was taken or
   last renewed, so a killed holder frees its slot by itself; a live one renews while it holds.
 - `provider_gate(settings, provider, model)`: per f"{provider}/{model}", LLM_MAX_CONCURRENT_CALLS
-  calls in flight (a LeaseSemaphore whose leases last LLM_TIMEOUT_SECONDS + 30 s: longer than
-  any one attempt), LLM_MAX_CALLS_PER_MINUTE call starts (a token bucket: the row of
-  `provider_gates`) and the pause a 429's Retry-After sets (`paused_until` of that row): no call
-  starts before it. 0 = no limit; the pause always applies.
+  calls in flight (a LeaseSemaphore whose leases last WORKER_STALLED_SECONDS, renewed while
+  held, so a killed worker's slots free about when its batches are requeued),
+  LLM_MAX_CALLS_PER_MINUTE call starts (a token bucket: the row of `provider_gates`) and the
+  pause a 429's Retry-After sets (`paused_until` of that row): no call starts before it. 0 = no limit; the pause always applies.
 
 Every statement is one autocommit statement on the async read pool (no transaction is held while
 waiting); contended rows are taken with FOR UPDATE SKIP LOCKED, so a waiter never blocks on a row

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import TextClause, func, select, text, update
+from sqlalchemy import TextClause, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from backend.core.vocabulary import (
     TaskStatus,
     sql_in,
 )
-from backend.db.models import Prediction, Sample, Task
+from backend.db.models import CallSlot, Prediction, Sample, Task
 from backend.db.session import get_engine
 from backend.services import queue
 from backend.services.rounds import pack_messages
@@ -217,7 +217,15 @@ _FINISH_IF_DONE = text(
 
 def finish_if_done(session: Session, task_id: int) -> bool:
     """Complete the task once no sample is unfinished; True if this call completed it."""
-    return session.execute(_FINISH_IF_DONE, {"task_id": task_id}).rowcount == 1  # type: ignore[attr-defined]
+    done = session.execute(_FINISH_IF_DONE, {"task_id": task_id}).rowcount == 1  # type: ignore[attr-defined]
+    if done:
+        release_task_slots(session, task_id)
+    return done
+
+
+def release_task_slots(session: Session, task_id: int) -> None:
+    """An ended task's call slots (worker/gates.py TaskSlots) are not needed any more."""
+    session.execute(delete(CallSlot).where(CallSlot.key == f"task:{task_id}"))
 
 
 def stop(
@@ -240,6 +248,7 @@ def stop(
         return False
     close_unfinished_samples(session, task_id)
     queue.cancel_jobs(session, task_id, spare_job)
+    release_task_slots(session, task_id)
     return True
 
 

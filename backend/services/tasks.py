@@ -226,6 +226,7 @@ def cancel_task(session: Session, task_id: int) -> Task:
     )
     task_store.close_unfinished_samples(session, task_id)
     queue.cancel_jobs(session, task_id)
+    task_store.release_task_slots(session, task_id)
     session.refresh(task)
     return task
 
