@@ -8,7 +8,8 @@ backend/workflow/calls.py, kept in PostgreSQL.
   calls in flight (a LeaseSemaphore whose leases last WORKER_STALLED_SECONDS, renewed while
   held, so a killed worker's slots free about when its batches are requeued),
   LLM_MAX_CALLS_PER_MINUTE call starts (a token bucket: the row of `provider_gates`) and the
-  pause a 429's Retry-After sets (`paused_until` of that row): no call starts before it. 0 = no limit; the pause always applies.
+  pause a 429's Retry-After sets (`paused_until` of that row): no call starts before it.
+  0 = no limit; the pause always applies.
 
 Every statement is one autocommit statement on the async read pool (no transaction is held while
 waiting); contended rows are taken with FOR UPDATE SKIP LOCKED, so a waiter never blocks on a row
