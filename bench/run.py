@@ -3,8 +3,8 @@ docs/BENCHMARKS.md, docs/bench/results.json and the plots.
 
 Scenarios (in run order): scheduling (makespan, occupancy, early stop), overhead, status,
 instructions (callgrind, where valgrind is installed: slow to start), history, memory,
-accuracy. `--quick` shrinks the large ones (for trying the runner out; the
-documented figures come from a full run)."""
+scale (a 100 000-sample task), accuracy. `--quick` shrinks the large ones (for trying the bench
+out; the documented figures come from a full run)."""
 
 import argparse
 import os
@@ -33,6 +33,7 @@ SCENARIOS = (
     "instructions",
     "history",
     "memory",
+    "scale",
     "accuracy",
     "soak",
 )
