@@ -62,6 +62,7 @@ def load_tables(settings: Settings, config: dict[str, Any]) -> tuple[pd.DataFram
 # --- caps on what one task may hold (issue 10) ---------------------------------------------
 
 MAX_SAMPLE_ID = 255  # samples.sample_id is VARCHAR(255)
+INSERT_SLICE = 5000
 
 
 def _check_sample_cap(settings: Settings, test: pd.DataFrame) -> None:
@@ -164,20 +165,24 @@ def create_task(
     )
     session.add(task)
     session.flush()
-    rows = [
-        {
-            "task_id": task.id,
-            "sample_index": s.index,
-            "sample_id": s.sample_id,
-            "composition": s.composition,
-            "truth": s.truth,
-            "neighbours": stored_neighbours(checked.data, position),
-            "status": SampleStatus.PENDING,
-            "iterations_done": 0,
-        }
-        for position, s in enumerate(checked.data.samples)
-    ]
-    session.execute(insert(Sample), rows)
+    # In slices: a 100 000-sample task never holds all its rows as dicts at once.
+    for first in range(0, len(checked.data.samples), INSERT_SLICE):
+        rows = [
+            {
+                "task_id": task.id,
+                "sample_index": s.index,
+                "sample_id": s.sample_id,
+                "composition": s.composition,
+                "truth": s.truth,
+                "neighbours": stored_neighbours(checked.data, position),
+                "status": SampleStatus.PENDING,
+                "iterations_done": 0,
+            }
+            for position, s in enumerate(
+                checked.data.samples[first : first + INSERT_SLICE], start=first
+            )
+        ]
+        session.execute(insert(Sample), rows)
     queue.enqueue_task(session, task.id, task.priority, settings.TASK_BATCH_SIZE)
     return task
 
