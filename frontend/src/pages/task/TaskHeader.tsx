@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints';
 import { useAuth } from '../../auth/AuthContext';
-import { canWrite } from '../../auth/roles';
+import { canManage, manageDeniedReason } from '../../auth/roles';
 import type { Task } from '../../api/types';
 import ProviderLabel from '../../components/ProviderLabel';
 import StatusBadge from '../../components/StatusBadge';
@@ -24,7 +24,8 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
   const [error, setError] = useState<string | null>(null);
   const { user } = useAuth();
   const running = !isTerminal(task.status);
-  const canCancel = running && canWrite(user);
+  const canCancel = running && canManage(user, task.owner_id);
+  const cancelDenied = running ? manageDeniedReason(user, task.owner_id, 'Cancelling', 'cancel it') : null;
 
   const cancel = async () => {
     setBusy(true);
@@ -78,9 +79,9 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
               Cancel task
             </button>
           )
-        ) : running ? (
+        ) : cancelDenied ? (
           <span className="muted small" data-testid="cancel-denied">
-            Cancelling needs the member role.
+            {cancelDenied}
           </span>
         ) : null}
         {error ? (
