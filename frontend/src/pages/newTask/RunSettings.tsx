@@ -161,8 +161,8 @@ export default function RunSettings({ form, errors, onChange, estimate }: Props)
             id="field-max_cost_usd"
             name="max_cost_usd"
             type="number"
-            min={BUDGET.step}
-            step={BUDGET.step}
+            min={BUDGET.exclusiveMin}
+            step="any"
             placeholder={budgeted ? 'no limit' : 'the baseline costs nothing'}
             value={budgeted ? form.max_cost_usd : ''}
             disabled={!budgeted}

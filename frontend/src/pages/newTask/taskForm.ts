@@ -24,7 +24,7 @@ export type NumericField = keyof typeof LIMITS;
 export const PRIORITY = limit(SERVER.priority, 1);
 
 /** The budget in USD: optional (empty = no limit), above the server's exclusive minimum. */
-export const BUDGET = { exclusiveMin: SERVER.max_cost_usd.exclusiveMinimum, step: 0.01 };
+export const BUDGET = { exclusiveMin: SERVER.max_cost_usd.exclusiveMinimum };
 
 const PROVIDER_TEXT: Record<Provider, { label: string; defaultModel: string }> = {
   baseline: { label: 'Baseline (kNN, no LLM)', defaultModel: 'knn' },
