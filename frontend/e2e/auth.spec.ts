@@ -242,7 +242,7 @@ test('viewer: reads, but is offered no start, upload, cancel or retry', async ({
   await expect(page.getByTestId('failed-panel')).toBeVisible({ timeout: 20_000 });
   await expect(page.getByTestId('task-status')).toHaveText('running');
   await expect(page.getByRole('button', { name: /Cancel/ })).toHaveCount(0);
-  await expect(page.getByTestId('cancel-denied')).toHaveText('Cancelling needs the member role.');
+  await expect(page.getByTestId('cancel-denied')).toHaveText('Cancelling needs the member role; you are a viewer.');
   await expect(page.getByRole('button', { name: /Retry/ })).toHaveCount(0);
   await expect(page.getByTestId('retry-denied')).toBeVisible();
   await screenshot(page, 'viewer-running-task');
@@ -260,7 +260,7 @@ test('viewer: reads, but is offered no start, upload, cancel or retry', async ({
   await expect(page.getByText('Reading the audit trail needs the admin role; you are a viewer.')).toBeVisible();
 });
 
-test('member: starts a baseline task on MPEA data, cancels the slow one', async ({ page, allowConsoleError }) => {
+test("member: starts a baseline task on MPEA data; may not cancel the admin's slow one", async ({ page, request, allowConsoleError }) => {
   allowConsoleError(/status of 401/);
   const split = mpeaSplit(8, 40);
   await login(page, MEMBER);
@@ -282,25 +282,33 @@ test('member: starts a baseline task on MPEA data, cancels the slow one', async 
   expect(await waitForTaskEnd(page)).toBe('completed');
   await expect(page.getByTestId('convergence-stats')).toContainText('/8)');
 
-  // The slow task is the admin's: a member may read it but not cancel it (the server says so).
-  allowConsoleError(/status of 403/);
+  // The slow task is the admin's: a member reads it, is offered no cancel or retry but told who
+  // may act, and the server refuses the cancel anyway.
   await page.goto(`${backend.url}/tasks/${state.slowTaskId}`);
   await expect(page.getByTestId('task-status')).toHaveText('running');
-  await page.getByRole('button', { name: 'Cancel task' }).click();
-  await page.getByRole('button', { name: 'Yes, cancel it' }).click();
-  await expect(page.getByRole('alert')).toBeVisible();
+  await expect(page.getByTestId('cancel-denied')).toHaveText('Only the account that started this task, or an admin, may cancel it.');
+  await expect(page.getByRole('button', { name: /Cancel/ })).toHaveCount(0);
+  await expect(page.getByTestId('failed-panel')).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByTestId('retry-denied')).toHaveText('Only the account that started this task, or an admin, may retry its samples.');
+  await expect(page.getByRole('button', { name: /Retry/ })).toHaveCount(0);
+  const refused = await request.post(`${backend.url}/api/tasks/${state.slowTaskId}/cancel`, {
+    headers: { Authorization: `Bearer ${await sessionToken(page)}` },
+  });
+  expect(refused.status()).toBe(403);
   await expect(page.getByTestId('task-status')).toHaveText('running');
 });
 
 test('admin: the audit trail lists the actions; the login rate limit says how long to wait', async ({ page, allowConsoleError }) => {
   allowConsoleError(/status of (401|429)/);
-  // Its owner (an admin may act on every task) cancels the slow task; its failed sample stays retryable.
+  // Its owner (an admin may act on every task) cancels the slow task; its failed sample stays
+  // retryable, and so do the ones the cancel stopped early.
   await login(page, ADMIN, `/tasks/${state.slowTaskId}`);
   await expect(page.getByTestId('task-status')).toHaveText('running');
   await page.getByRole('button', { name: 'Cancel task' }).click();
   await page.getByRole('button', { name: 'Yes, cancel it' }).click();
   expect(await waitForTaskEnd(page, 30_000)).toBe('cancelled');
-  await expect(page.getByTestId('failed-panel').getByRole('button', { name: /^Retry failed/ })).toBeEnabled();
+  await expect(page.getByTestId('failed-panel').getByRole('button', { name: /^Retry failed and stopped \(\d+\)$/ })).toBeEnabled();
+  await expect(page.getByTestId('failed-panel')).toContainText('stopped early');
 
   await page.goto(`${backend.url}/admin/audit`);
   await expect(page.getByRole('heading', { name: 'Audit trail' })).toBeVisible();

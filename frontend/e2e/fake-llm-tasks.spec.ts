@@ -135,3 +135,68 @@ test('a running LLM task updates live and can be cancelled from the page', async
   await expect(page.getByRole('button', { name: 'Cancel task' })).toHaveCount(0);
   await expect(page.getByText('Live — updating every 2 s')).toHaveCount(0);
 });
+
+test('a task started from the form with a priority and a budget shows them; the budget stops it', async ({ page, baseUrl, request }) => {
+  const split = mpeaSplit(6, 30);
+  await request.post(`${fakeUrl}/_reset`);
+  // Never converges within 3 rounds: without a budget, 6 samples × 3 rounds = 18 calls. The model
+  // is one litellm has a price for (gpt-4o-mini), answered by the fake server.
+  await request.post(`${fakeUrl}/_script`, { data: { default: { values: { 'YS(MPa)': 500, 'UTS(MPa)': 800, 'El(%)': 20 }, converge_after: 10 } } });
+  for (const [name, text] of [
+    ['budget_test.csv', split.test],
+    ['budget_reference.csv', split.reference],
+  ] as const) {
+    const response = await request.post(`${baseUrl}/api/datasets`, { multipart: { file: { name, mimeType: 'text/csv', buffer: Buffer.from(text) } } });
+    expect(response.status()).toBe(201);
+  }
+
+  await page.goto(`${baseUrl}/new`);
+  await pickDataset(page, 'test', 'budget_test.csv');
+  await expect(page.getByTestId('dataset-test').getByText('budget_test.csv: 6 rows')).toBeVisible();
+  await pickDataset(page, 'reference', 'budget_reference.csv');
+  await expect(page.getByTestId('dataset-reference').getByText('budget_reference.csv: 30 rows')).toBeVisible();
+  await page.getByLabel('Task name').fill('Fake LLM on a budget');
+  for (const target of TARGETS) await page.getByTestId('targets').getByLabel(target, { exact: true }).check();
+  await page.getByLabel('Provider').selectOption('openai');
+  await page.getByLabel('Model').fill('gpt-4o-mini');
+  await page.getByLabel('Rounds (max_iterations)', { exact: true }).fill('3');
+  await page.getByLabel('Parallel calls (max_workers)', { exact: true }).fill('1');
+
+  // The preview's estimate sits next to the budget, and stays there while priority and budget change.
+  const estimate = page.getByTestId('budget-estimate');
+  await expect(estimate).toHaveText('Preview the prompt to see the estimated cost.');
+  await page.getByRole('button', { name: 'Preview prompt' }).click();
+  await expect(page.getByTestId('prompt-preview')).toBeVisible();
+  await expect(estimate).toHaveText(/^Estimated cost: \$[\d.]+–\$[\d.]+$/);
+  const budget = page.getByLabel('Budget (USD)');
+  await budget.fill('0');
+  await page.getByLabel('Priority').fill('5');
+  await page.getByRole('button', { name: 'Start task' }).click();
+  await expect(page.locator('#field-max_cost_usd-error')).toContainText('max_cost_usd must be a number of dollars greater than 0');
+  await expect(page).toHaveURL(/\/new$/);
+  await budget.fill('0.0001');
+  await expect(page.locator('#field-max_cost_usd-error')).toHaveCount(0);
+  await expect(estimate).toContainText('the budget is below the whole estimate');
+  await expect(page.getByTestId('prompt-preview')).toBeVisible();
+  await page.getByRole('button', { name: 'Start task' }).click();
+  await expect(page).toHaveURL(/\/tasks\/\d+$/);
+  const taskId = Number(page.url().split('/').pop());
+
+  // What was sent is what the task holds, and its page shows it.
+  const held = (await (await request.get(`${baseUrl}/api/tasks/${taskId}`)).json()) as { priority: number; max_cost_usd: number | null };
+  expect(held).toMatchObject({ priority: 5, max_cost_usd: 0.0001 });
+  await expect(page.getByTestId('task-priority')).toHaveText('Priority 5');
+  await expect(page.getByTestId('task-budget')).toHaveText(/^Budget \$0\.0001/);
+
+  // The budget is spent after a call or two: the task completes early, its samples left to retry.
+  expect(await waitForTaskEnd(page)).toBe('completed');
+  await expect(page.getByTestId('task-budget')).toHaveText('Budget $0.0001 · budget spent');
+  await expect(page.getByTestId('task-progress')).toContainText('its budget (max_cost_usd) was spent');
+  const panel = page.getByTestId('failed-panel');
+  await expect(panel.getByRole('heading')).toHaveText('Samples stopped early (6)');
+  await expect(panel.getByText('stopped early', { exact: true })).toHaveCount(6);
+  await expect(panel.getByRole('button', { name: 'Retry stopped (6)' })).toBeEnabled();
+  await panel.getByRole('checkbox', { name: `Select ${split.testIds[5]} for retry` }).check();
+  await expect(panel.getByRole('button', { name: 'Retry selected (1)' })).toBeEnabled();
+  await screenshot(page, 'budget-spent');
+});

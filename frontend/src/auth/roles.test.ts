@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asRole, canWrite, deniedReason, hasRole, isAdmin } from './roles';
+import { me } from '../test/fixtures';
+import { asRole, canManage, canWrite, deniedReason, hasRole, isAdmin, manageDeniedReason } from './roles';
 
 describe('roles', () => {
   it('ranks viewer < member < admin', () => {
@@ -26,5 +27,28 @@ describe('roles', () => {
     expect(deniedReason({ role: 'viewer' }, 'member', 'Starting a task')).toBe('Starting a task needs the member role; you are a viewer.');
     expect(deniedReason(null, 'admin', 'Managing users')).toBe('Managing users needs the admin role; you are not signed in.');
     expect(deniedReason({ role: 'admin' }, 'member', 'Starting a task')).toBeNull();
+  });
+
+  it('lets admins act on every task, members on their own, viewers on none', () => {
+    const member = me('member'); // account #2
+    expect(canManage(member, 2)).toBe(true);
+    expect(canManage(member, 7)).toBe(false);
+    expect(canManage(member, null)).toBe(false);
+    expect(canManage({ id: null, role: 'member' }, null)).toBe(false); // no id matches no owner
+    expect(canManage(me('admin'), 7)).toBe(true);
+    expect(canManage(me('admin'), null)).toBe(true);
+    expect(canManage(me('admin', false), null)).toBe(true); // the local admin of single-user mode
+    expect(canManage(me('viewer'), 3)).toBe(false); // a viewer reads even what it would own
+    expect(canManage(null, 2)).toBe(false);
+    expect(canManage({ id: 2, role: 'superuser' }, 2)).toBe(false);
+  });
+
+  it('says who may act when an action is not offered', () => {
+    expect(manageDeniedReason(me('member'), 2, 'Cancelling', 'cancel it')).toBeNull();
+    expect(manageDeniedReason(me('viewer'), 3, 'Cancelling', 'cancel it')).toBe('Cancelling needs the member role; you are a viewer.');
+    expect(manageDeniedReason(me('member'), 7, 'Retrying', 'retry its samples')).toBe(
+      'Only the account that started this task, or an admin, may retry its samples.',
+    );
+    expect(manageDeniedReason(me('member'), null, 'Cancelling', 'cancel it')).toBe('Only an admin may cancel it: this task has no owner account.');
   });
 });

@@ -9,9 +9,11 @@ import {
   filterRows,
   heatmapData,
   mergeHistory,
+  retryableSamples,
   sampleRows,
   sortRows,
   sortedSamples,
+  storedRounds,
   targetNames,
   trendData,
 } from './historyTransforms';
@@ -127,5 +129,29 @@ describe('failures', () => {
     const failed = failedSamples(samples);
     expect(failed).toEqual([{ index: 1, id: 'A-2', errorTypes: ['api_timeout'], lastMessage: 'timed out after 3 attempts', failedAt: 2 }]);
     expect(errorTypeCounts(failed)).toEqual([['api_timeout', 1]]);
+  });
+});
+
+describe('retryable samples', () => {
+  it('counts the rounds a sample has stored', () => {
+    expect(samples.map(storedRounds)).toEqual([3, 1, 3]);
+    expect(storedRounds(sample(9, { targets: {} }))).toBe(0);
+  });
+
+  it('adds, once the task has finished, the samples stopped before the round limit', () => {
+    expect(retryableSamples(samples, 5, true)).toEqual([
+      { index: 1, id: 'A-2', errorTypes: ['api_timeout'], lastMessage: 'timed out after 3 attempts', failedAt: 2, kind: 'failed', rounds: 1 },
+      { index: 2, id: 'A-3', errorTypes: [], lastMessage: null, failedAt: null, kind: 'stopped', rounds: 3 },
+    ]);
+  });
+
+  it('leaves out a sample that ran every round, and every unfinished one while the task runs', () => {
+    expect(retryableSamples(samples, 3, true).map((r) => [r.id, r.kind])).toEqual([['A-2', 'failed']]);
+    expect(retryableSamples(samples, 5, false).map((r) => [r.id, r.kind])).toEqual([['A-2', 'failed']]);
+  });
+
+  it('counts a sample cancelled before its first round as stopped', () => {
+    const unstarted = sample(4, { sample_id: 'A-5', convergence_status: 'not_converged', converged_at_iteration: null, targets: {} });
+    expect(retryableSamples([unstarted], 5, true)).toMatchObject([{ id: 'A-5', kind: 'stopped', rounds: 0 }]);
   });
 });

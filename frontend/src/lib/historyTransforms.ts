@@ -240,6 +240,38 @@ export function failedSamples(samples: readonly SampleHistory[]): FailedSample[]
     }));
 }
 
+/** How many rounds a sample has stored (one prediction per round; a failed round stores none). */
+export function storedRounds(sample: SampleHistory): number {
+  let rounds = 0;
+  for (const t of Object.values(sample.targets)) rounds = Math.max(rounds, t.iterations.length);
+  return rounds;
+}
+
+/** A sample `retry-failed` accepts: one that failed, or one a cancel, a credential error or the budget stopped early. */
+export interface RetryableSample extends FailedSample {
+  kind: 'failed' | 'stopped';
+  /** rounds stored, from which a retry continues */
+  rounds: number;
+}
+
+/**
+ * The samples a finished task may retry, in sample order: the failed ones, and those that ended
+ * `not_converged` with fewer rounds than `maxIterations` (stopped early, as the server counts).
+ * While the task runs only the failed ones: its other samples are still under way.
+ */
+export function retryableSamples(samples: readonly SampleHistory[], maxIterations: number, finished: boolean): RetryableSample[] {
+  const out: RetryableSample[] = [];
+  const failed = new Map(failedSamples(samples).map((f) => [f.index, f]));
+  for (const s of samples) {
+    const rounds = storedRounds(s);
+    const asFailed = failed.get(s.sample_index);
+    if (asFailed) out.push({ ...asFailed, kind: 'failed', rounds });
+    else if (finished && s.convergence_status === 'not_converged' && rounds < maxIterations)
+      out.push({ index: s.sample_index, id: s.sample_id, errorTypes: [], lastMessage: null, failedAt: null, kind: 'stopped', rounds });
+  }
+  return out;
+}
+
 export function errorTypeCounts(failed: readonly FailedSample[]): [string, number][] {
   const counts = new Map<string, number>();
   for (const f of failed) for (const t of f.errorTypes.length ? f.errorTypes : ['unknown_error']) counts.set(t, (counts.get(t) ?? 0) + 1);

@@ -13,7 +13,7 @@ import ColumnChooser from './ColumnChooser';
 import DatasetPicker from './DatasetPicker';
 import PromptPreview from './PromptPreview';
 import RunSettings from './RunSettings';
-import { FORM_FIELDS, guessIdColumn, initialForm, toStartRequest, validateForm } from './taskForm';
+import { FORM_FIELDS, guessIdColumn, initialForm, SCHEDULING_FIELDS, toStartRequest, validateForm } from './taskForm';
 import type { TaskForm } from './taskForm';
 
 const API_FIELDS = [...FORM_FIELDS, 'enable_iteration', 'sample_index'];
@@ -66,7 +66,8 @@ export default function NewTaskPage() {
   const patch = (p: Partial<TaskForm>) => {
     setBase((prev) => ({ ...prev, ...p }));
     clearServer(Object.keys(p));
-    setPrompt(null);
+    // Priority and budget change neither the prompt nor its estimate, shown next to the budget.
+    if (Object.keys(p).some((k) => !SCHEDULING_FIELDS.includes(k as keyof TaskForm))) setPrompt(null);
   };
 
   const onDataset = (kind: 'test' | 'reference', ds: DatasetWithPreview | null) => {
@@ -242,7 +243,7 @@ export default function NewTaskPage() {
         </section>
       )}
 
-      <RunSettings form={base} errors={shownErrors} onChange={patch} />
+      <RunSettings form={base} errors={shownErrors} onChange={patch} estimate={prompt?.estimate ?? null} />
 
       <PromptPreview loading={promptLoading} preview={prompt} onRequest={onPreview} disabled={starting} />
 

@@ -1,13 +1,38 @@
+import type { Estimate } from '../../api/types';
 import { FieldError } from '../../components/Feedback';
 import type { FieldErrors } from '../../lib/fieldErrors';
+import { formatCost } from '../../lib/usage';
 import NumberSliderField from './NumberSliderField';
-import { LIMITS, MODEL_SUGGESTIONS, PROVIDERS } from './taskForm';
+import { BUDGET, LIMITS, MODEL_SUGGESTIONS, PRIORITY, PROVIDERS, takesBudget } from './taskForm';
 import type { NumericField, TaskForm } from './taskForm';
 
 interface Props {
   form: TaskForm;
   errors: FieldErrors;
   onChange: (patch: Partial<TaskForm>) => void;
+  /** The prompt preview's estimate, shown next to the budget; null until one is asked for. */
+  estimate?: Estimate | null;
+}
+
+/** The estimated cost beside the budget, and a word when the budget is below its upper end. */
+function BudgetEstimate({ estimate, budget }: { estimate: Estimate | null | undefined; budget: string }) {
+  if (!estimate) return <span className="muted">Preview the prompt to see the estimated cost.</span>;
+  if (estimate.cost_usd_min == null || estimate.cost_usd_max == null)
+    return <span>Estimated cost: unknown (no price for this model).</span>;
+  const limit = budget.trim() === '' ? null : Number(budget);
+  const short = limit != null && Number.isFinite(limit) && limit > 0 && limit < estimate.cost_usd_max;
+  return (
+    <span>
+      Estimated cost: {formatCost(estimate.cost_usd_min)}–{formatCost(estimate.cost_usd_max)}
+      {short ? (
+        <strong className="budget-spent">
+          {' '}
+          · the budget is below {limit < estimate.cost_usd_min ? 'the whole estimate' : "the estimate's upper end"}: the task may stop
+          early, with its unfinished samples left to retry
+        </strong>
+      ) : null}
+    </span>
+  );
 }
 
 const LABELS: Record<NumericField, { label: string; hint: string }> = {
@@ -22,8 +47,9 @@ const LABELS: Record<NumericField, { label: string; hint: string }> = {
 };
 
 /** Iteration, concurrency and model settings, each bounded by API.md's ranges. */
-export default function RunSettings({ form, errors, onChange }: Props) {
+export default function RunSettings({ form, errors, onChange, estimate }: Props) {
   const isBaseline = form.llm_provider === 'baseline';
+  const budgeted = takesBudget(form);
   const numeric = (field: NumericField, disabled = false) => (
     <NumberSliderField
       name={field}
@@ -107,6 +133,55 @@ export default function RunSettings({ form, errors, onChange }: Props) {
           </div>
           {numeric('temperature', isBaseline)}
           {numeric('reference_top_k')}
+        </div>
+      </div>
+      <div className="grid-2" style={{ gridTemplateColumns: 'repeat(auto-fit, minmax(280px, 1fr))' }}>
+        <div className="field">
+          <label htmlFor="field-priority">Priority</label>
+          <input
+            id="field-priority"
+            name="priority"
+            type="number"
+            min={PRIORITY.min}
+            max={PRIORITY.max}
+            step={PRIORITY.step}
+            value={form.priority}
+            aria-invalid={!!errors.priority}
+            aria-describedby={errors.priority ? 'field-priority-hint field-priority-error' : 'field-priority-hint'}
+            onChange={(e) => onChange({ priority: e.target.value })}
+          />
+          <span id="field-priority-hint" className="hint">
+            Queue order, a whole number from {PRIORITY.min} to {PRIORITY.max}: higher runs first, equal ones in start order.
+          </span>
+          <FieldError id="field-priority-error" messages={errors.priority} />
+        </div>
+        <div className="field">
+          <label htmlFor="field-max_cost_usd">Budget (USD)</label>
+          <input
+            id="field-max_cost_usd"
+            name="max_cost_usd"
+            type="number"
+            min={BUDGET.exclusiveMin}
+            step="any"
+            placeholder={budgeted ? 'no limit' : 'the baseline costs nothing'}
+            value={budgeted ? form.max_cost_usd : ''}
+            disabled={!budgeted}
+            aria-invalid={!!errors.max_cost_usd}
+            aria-describedby={errors.max_cost_usd ? 'field-max_cost_usd-hint field-max_cost_usd-error' : 'field-max_cost_usd-hint'}
+            onChange={(e) => onChange({ max_cost_usd: e.target.value })}
+          />
+          <span id="field-max_cost_usd-hint" className="hint">
+            Optional; empty = no limit. Once the task has cost this much no new call starts and it ends with its budget spent.
+            {budgeted ? (
+              <>
+                {' '}
+                <span data-testid="budget-estimate">
+                  <BudgetEstimate estimate={estimate} budget={form.max_cost_usd} />
+                </span>
+              </>
+            ) : null}
+          </span>
+          <FieldError id="field-max_cost_usd-error" messages={errors.max_cost_usd} />
         </div>
       </div>
     </section>

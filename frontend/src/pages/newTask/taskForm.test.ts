@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guessIdColumn, initialForm, LIMITS, toStartRequest, validateForm } from './taskForm';
+import { guessIdColumn, initialForm, LIMITS, PRIORITY, toStartRequest, validateForm } from './taskForm';
 import type { TaskForm } from './taskForm';
 
 function validForm(patch: Partial<TaskForm> = {}): TaskForm {
@@ -61,6 +61,39 @@ describe('validateForm', () => {
     expect(errors.task_name?.[0]).toMatch(/255/);
   });
 
+  it.each([
+    ['priority', '0', false],
+    ['priority', '-1000', false],
+    ['priority', '1000', false],
+    ['priority', '1001', true],
+    ['priority', '-1001', true],
+    ['priority', '1.5', true],
+    ['priority', '', true],
+  ] as const)('priority = %s invalid: %s', (field, value, invalid) => {
+    const errors = validateForm(validForm({ [field]: value }));
+    expect(field in errors).toBe(invalid);
+    if (invalid) expect(errors.priority?.[0]).toContain(`priority must be`);
+    if (invalid) expect(errors.priority?.[0]).toContain(`between ${PRIORITY.min} and ${PRIORITY.max}`);
+  });
+
+  it.each([
+    ['', false],
+    ['0.5', false],
+    ['0.01', false],
+    ['12', false],
+    ['0', true],
+    ['-1', true],
+    ['abc', true],
+  ])('max_cost_usd = %j invalid for an LLM: %s', (value, invalid) => {
+    const errors = validateForm(validForm({ llm_provider: 'openai', llm_model: 'gpt-4o-mini', max_cost_usd: value }));
+    expect('max_cost_usd' in errors).toBe(invalid);
+    if (invalid) expect(errors.max_cost_usd?.[0]).toMatch(/^max_cost_usd must be .* greater than 0/);
+  });
+
+  it('ignores a budget left over when the baseline is chosen', () => {
+    expect(validateForm(validForm({ max_cost_usd: '-1' }))).toEqual({});
+  });
+
   it('requires a model', () => {
     expect(validateForm(validForm({ llm_provider: 'openai', llm_model: ' ' })).llm_model).toBeDefined();
   });
@@ -72,6 +105,14 @@ describe('toStartRequest', () => {
     expect(body).toMatchObject({ max_iterations: 3, convergence_threshold: 0.02, enable_iteration: true, max_workers: 5, temperature: 0.7 });
     expect(body).not.toHaveProperty('id_column');
     expect(body).not.toHaveProperty('task_description');
+  });
+
+  it('sends the priority, and the budget only when one is given for an LLM', () => {
+    const llm = { llm_provider: 'openai', llm_model: 'gpt-4o-mini' } as const;
+    expect(toStartRequest(validForm())).toMatchObject({ priority: 0 });
+    expect(toStartRequest(validForm({ ...llm }))).not.toHaveProperty('max_cost_usd');
+    expect(toStartRequest(validForm({ ...llm, priority: '-5', max_cost_usd: ' 0.25 ' }))).toMatchObject({ priority: -5, max_cost_usd: 0.25 });
+    expect(toStartRequest(validForm({ max_cost_usd: '0.25' }))).not.toHaveProperty('max_cost_usd');
   });
 });
 

@@ -20,6 +20,12 @@ export const LIMITS = {
 
 export type NumericField = keyof typeof LIMITS;
 
+/** Queue order: a whole number in the server's range (default 0, higher runs first). */
+export const PRIORITY = limit(SERVER.priority, 1);
+
+/** The budget in USD: optional (empty = no limit), above the server's exclusive minimum. */
+export const BUDGET = { exclusiveMin: SERVER.max_cost_usd.exclusiveMinimum };
+
 const PROVIDER_TEXT: Record<Provider, { label: string; defaultModel: string }> = {
   baseline: { label: 'Baseline (kNN, no LLM)', defaultModel: 'knn' },
   openai: { label: 'OpenAI-compatible', defaultModel: 'gpt-4o-mini' },
@@ -53,7 +59,13 @@ export interface TaskForm {
   llm_model: string;
   temperature: string;
   reference_top_k: string;
+  priority: string;
+  /** '' = no budget */
+  max_cost_usd: string;
 }
+
+/** Fields that change neither the prompt nor its estimate: editing them keeps the preview. */
+export const SCHEDULING_FIELDS: readonly (keyof TaskForm)[] = ['priority', 'max_cost_usd'];
 
 export const FORM_FIELDS: (keyof TaskForm)[] = [
   'task_name',
@@ -71,6 +83,8 @@ export const FORM_FIELDS: (keyof TaskForm)[] = [
   'llm_model',
   'temperature',
   'reference_top_k',
+  'priority',
+  'max_cost_usd',
 ];
 
 export function initialForm(): TaskForm {
@@ -90,17 +104,30 @@ export function initialForm(): TaskForm {
     llm_model: 'knn',
     temperature: '0.7',
     reference_top_k: '5',
+    priority: '0',
+    max_cost_usd: '',
   };
 }
 
-function checkNumber(field: NumericField, raw: string): string | null {
-  const { min, max, integer } = LIMITS[field];
+function checkNumber(field: string, raw: string, { min, max, integer }: { min: number; max: number; integer: boolean }): string | null {
   const range = `${field} must be between ${min} and ${max}`;
   if (raw.trim() === '') return range;
   const value = Number(raw);
   if (!Number.isFinite(value)) return range;
   if (integer && !Number.isInteger(value)) return `${field} must be a whole number between ${min} and ${max}`;
   if (value < min || value > max) return range;
+  return null;
+}
+
+/** The baseline calls no model and costs nothing: a budget is neither asked nor sent for it. */
+export const takesBudget = (form: Pick<TaskForm, 'llm_provider'>) => form.llm_provider !== 'baseline';
+
+function checkBudget(form: TaskForm): string | null {
+  const raw = form.max_cost_usd.trim();
+  if (raw === '' || !takesBudget(form)) return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= BUDGET.exclusiveMin)
+    return `max_cost_usd must be a number of dollars greater than ${BUDGET.exclusiveMin}, or empty for no budget`;
   return null;
 }
 
@@ -122,9 +149,13 @@ export function validateForm(form: TaskForm): FieldErrors {
   const overlap = form.feature_columns.filter((c) => form.target_properties.includes(c));
   if (overlap.length) add('feature_columns', `feature_columns must not include targets (${overlap.join(', ')})`);
   for (const field of Object.keys(LIMITS) as NumericField[]) {
-    const message = checkNumber(field, form[field]);
+    const message = checkNumber(field, form[field], LIMITS[field]);
     if (message) add(field, message);
   }
+  const priority = checkNumber('priority', form.priority, PRIORITY);
+  if (priority) add('priority', priority);
+  const budget = checkBudget(form);
+  if (budget) add('max_cost_usd', budget);
   if (!form.llm_provider) add('llm_provider', 'llm_provider is required');
   if (!form.llm_model.trim()) add('llm_model', 'llm_model is required');
   return errors;
@@ -147,6 +178,8 @@ export function toStartRequest(form: TaskForm): StartRequest {
     early_stop: form.early_stop,
     max_workers: Number(form.max_workers),
     reference_top_k: Number(form.reference_top_k),
+    priority: Number(form.priority),
+    ...(takesBudget(form) && form.max_cost_usd.trim() ? { max_cost_usd: Number(form.max_cost_usd) } : {}),
     ...(form.id_column ? { id_column: form.id_column } : {}),
     ...(form.feature_columns.length ? { feature_columns: form.feature_columns } : {}),
   };

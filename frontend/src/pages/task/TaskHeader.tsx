@@ -2,13 +2,14 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../../api/endpoints';
 import { useAuth } from '../../auth/AuthContext';
-import { canWrite } from '../../auth/roles';
+import { canManage, manageDeniedReason } from '../../auth/roles';
 import type { Task } from '../../api/types';
 import ProviderLabel from '../../components/ProviderLabel';
 import StatusBadge from '../../components/StatusBadge';
 import { errorText } from '../../lib/errorText';
 import { formatDateTime } from '../../lib/format';
 import { isTerminal } from '../../lib/taskStatus';
+import { formatCost } from '../../lib/usage';
 import type { ReactNode } from 'react';
 
 interface Props {
@@ -24,7 +25,9 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
   const [error, setError] = useState<string | null>(null);
   const { user } = useAuth();
   const running = !isTerminal(task.status);
-  const canCancel = running && canWrite(user);
+  const canCancel = running && canManage(user, task.owner_id);
+  const cancelDenied = running ? manageDeniedReason(user, task.owner_id, 'Cancelling', 'cancel it') : null;
+  const budgetSpent = task.early_stop_reason === 'budget_exhausted';
 
   const cancel = async () => {
     setBusy(true);
@@ -52,6 +55,19 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
           <ProviderLabel provider={task.llm_provider} model={task.llm_model} label={task.provider_label} isBaseline={task.is_baseline} />
           <span>Targets: {task.target_properties.join(', ')}</span>
           <span>Created {formatDateTime(task.created_at)}</span>
+          <span data-testid="task-priority" title="Higher runs first; equal priorities in start order">
+            Priority {task.priority}
+          </span>
+          {task.max_cost_usd != null ? (
+            <span data-testid="task-budget">
+              Budget {formatCost(task.max_cost_usd)}
+              {budgetSpent ? <strong className="budget-spent"> · budget spent</strong> : null}
+            </span>
+          ) : task.is_baseline ? null : (
+            <span data-testid="task-budget" className="muted">
+              No budget
+            </span>
+          )}
           {task.continue_from_task_id ? (
             <span>
               Retry of <Link to={`/tasks/${task.continue_from_task_id}`}>task #{task.continue_from_task_id}</Link>
@@ -78,9 +94,9 @@ export default function TaskHeader({ task, onTask, exportButtons }: Props) {
               Cancel task
             </button>
           )
-        ) : running ? (
+        ) : cancelDenied ? (
           <span className="muted small" data-testid="cancel-denied">
-            Cancelling needs the member role.
+            {cancelDenied}
           </span>
         ) : null}
         {error ? (

@@ -81,7 +81,13 @@ function TaskView({ taskId }: { taskId: number }) {
         </section>
       ) : (
         <>
-          <FailedSamplesPanel taskId={taskId} samples={samples} finished={finished} />
+          <FailedSamplesPanel
+            taskId={taskId}
+            ownerId={task.owner_id}
+            maxIterations={history?.global_info.max_iterations ?? task.max_iterations}
+            samples={samples}
+            finished={finished}
+          />
           <AccuracyPanel accuracy={data.accuracy} error={data.accuracyError} finished={finished} />
           <TrendPanel
             samples={samples}
