@@ -3,7 +3,8 @@ docs/BENCHMARKS.md, docs/bench/results.json and the plots.
 
 Scenarios (in run order): scheduling (makespan, occupancy, early stop), overhead, status,
 instructions (callgrind, where valgrind is installed: slow to start), history, memory,
-scale (a 100 000-sample task), accuracy. `--quick` shrinks the large ones (for trying the bench
+accuracy, workers (separate worker processes: throughput, makespan, failover, provider limit, a
+100 000-sample task). `--quick` shrinks the large ones (for trying the bench
 out; the documented figures come from a full run)."""
 
 import argparse
@@ -33,8 +34,8 @@ SCENARIOS = (
     "instructions",
     "history",
     "memory",
-    "scale",
     "accuracy",
+    "workers",
     "soak",
 )
 

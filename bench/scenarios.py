@@ -19,9 +19,10 @@ from sqlalchemy import insert
 
 from bench import analysis
 from bench import status as status_bench
+from bench import workers as worker_scenarios
 from bench.data import TARGETS, demo_split, reference_csv, synthetic_test_csv
 from bench.stack import ROOT, MemoryWatch, Stack, cpu_seconds
-from devstack.api import TERMINAL, start_body
+from devstack.api import start_body
 from devstack.process import wait_until
 
 LOGNORMAL: dict[str, Any] = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
@@ -415,53 +416,10 @@ class Bench:
             }
         ]
 
-    # -- scale: a task of MAX_TASK_SAMPLES -----------------------------------------------------
+    # -- separate worker processes (issue 11) -------------------------------------------------
 
-    def scale(self) -> list[Result]:
-        """A 100 000-sample baseline task (the MAX_TASK_SAMPLES cap) start to end: the start
-        request, memory of every process, and a history page in the middle while it runs."""
-        n = 20_000 if self.quick else 100_000
-        test = self.stack.upload("scale.csv", synthetic_test_csv(n, "scale", seed=11))
-        with MemoryWatch(self.stack.api_pid) as watch:
-            started = time.perf_counter()
-            task_id = self.stack.start(
-                **_body(
-                    test, self.reference, llm_provider="baseline", llm_model="knn", max_iterations=2
-                )
-            )
-            start_s = time.perf_counter() - started
-            page_ms = []
-            while (task := self.stack.task(task_id))["status"] not in TERMINAL:
-                began = time.perf_counter()
-                page = self.stack.http.get(
-                    f"/api/results/{task_id}/iterations", params={"limit": 100, "offset": n // 2}
-                )
-                if page.status_code == 200:
-                    page_ms.append((time.perf_counter() - began) * 1000)
-                time.sleep(2)
-        mb = 1024 * 1024
-        page_p50 = float(np.median(page_ms)) if page_ms else float("nan")
-        return [
-            {
-                "key": "scale_100k",
-                "what": f"a {n}-sample baseline task (2 rounds), {self.stack.workers} gunicorn "
-                "workers each with its embedded queue worker",
-                "bar": "completes; ≤ 1 GB RSS in every process",
-                "figure": f"start request {start_s:.1f} s; task {task['status']} in "
-                f"{_seconds(task):.0f} s; peak {watch.peak_process / mb:.0f} MB per process "
-                f"(tree {watch.peak_tree / mb:.0f} MB); history page of 100 while running: "
-                f"median {page_p50:.0f} ms",
-                "passed": task["status"] == "completed" and watch.peak_process <= 1024 * mb,
-                "details": {
-                    "samples": n,
-                    "start_s": start_s,
-                    "makespan_s": _seconds(task),
-                    "peak_process_mb": watch.peak_process / mb,
-                    "peak_tree_mb": watch.peak_tree / mb,
-                    "history_page_ms": page_ms,
-                },
-            }
-        ]
+    def workers(self) -> list[Result]:
+        return worker_scenarios.run_all(self)
 
     # -- baseline accuracy -------------------------------------------------------------------
 

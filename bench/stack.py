@@ -19,6 +19,7 @@ from devstack.api import ROOT, TERMINAL, ApiProcess, api_env
 from devstack.database import create_database, start_postgres
 from devstack.fakellm import FakeLlmProcess
 from devstack.process import wait_until
+from devstack.worker import WorkerProcess
 
 __all__ = ["ROOT", "MemoryWatch", "Stack", "cpu_seconds"]
 DATABASE = "bench"
@@ -95,6 +96,8 @@ class Stack:
         self.db_url = ""
         self.fake = FakeLlmProcess(self.dir / "fake.log")
         self.api: ApiProcess | None = None
+        self.workers_running: list[WorkerProcess] = []
+        self.worker_logs: list[Path] = []
         self.http = httpx.Client(timeout=120)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -114,6 +117,7 @@ class Stack:
         self.close()
 
     def close(self) -> None:
+        self.stop_workers()
         self.http.close()
         if self.api is not None:
             self.api.stop()
@@ -160,6 +164,29 @@ class Stack:
         created = self.http.post("/api/auth/tokens", json={"name": "bench"}, headers=session)
         created.raise_for_status()
         return created.json()["token"]
+
+    # -- separate worker processes (`python -m backend.worker`) -------------------------------
+
+    def use_workers(self, count: int, **extra: str) -> list[WorkerProcess]:
+        """Restart the API without its embedded workers and start `count` worker processes
+        with the same settings (plus `extra`); the previous ones are stopped."""
+        self.stop_workers()
+        assert self.api is not None
+        self.api.stop()
+        self.api = None
+        self.start_api(EMBEDDED_WORKER="false", **extra)
+        env = self.api_env(EMBEDDED_WORKER="false", **extra)
+        self.workers_running = [
+            WorkerProcess(env, self.dir, name=f"worker-{len(self.worker_logs) + n}").start()
+            for n in range(count)
+        ]
+        self.worker_logs += [w.log_path for w in self.workers_running]
+        return self.workers_running
+
+    def stop_workers(self) -> None:
+        for worker in self.workers_running:
+            worker.stop()
+        self.workers_running = []
 
     @property
     def headers(self) -> dict[str, str]:

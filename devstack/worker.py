@@ -33,6 +33,11 @@ class WorkerProcess:
             raise RuntimeError(f"the worker exited; log:\n{self.log()[-4000:]}")
         return "worker ready" in self.log()
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def kill(self) -> None:
         assert self.process
         self.process.send_signal(signal.SIGKILL)

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # A worker silent for this long is presumed dead: its jobs go back to the queue. A worker
     # that cannot reach the database stops calling after half of it, so no job runs twice.
     WORKER_STALLED_SECONDS: float = Field(30.0, ge=3)
+    # A worker process serves its Prometheus metrics (LLM calls, tokens, cost) on this port;
+    # 0: not at all (compose sets 9100 inside the worker containers).
+    WORKER_METRICS_PORT: int = Field(0, ge=0, le=65535)
 
     # Provider-wide limits, per provider and model, shared by every task and worker (0 = none).
     LLM_MAX_CONCURRENT_CALLS: int = Field(0, ge=0)

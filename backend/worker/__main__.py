@@ -12,17 +12,25 @@ import signal
 import sys
 
 from backend.core.config import get_settings
-from backend.core.logging import configure_logging
-from backend.db.migrate import upgrade_to_head
-from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
-from backend.worker.supervisor import QueueWorker, alive
+from backend.worker.health import alive
 
 logger = logging.getLogger("backend.worker")
 
 
 async def serve() -> None:
+    # Imported here: `--check` (the health check) must not pay for them.
+    from prometheus_client import start_http_server
+
+    from backend.core.logging import configure_logging
+    from backend.db.migrate import upgrade_to_head
+    from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
+    from backend.worker.supervisor import QueueWorker
+
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
+    if settings.WORKER_METRICS_PORT:
+        # This process's LLM calls, retries, tokens and cost (the API's /metrics has the rest).
+        start_http_server(settings.WORKER_METRICS_PORT)
     engine = init_engine(settings)
     await asyncio.to_thread(upgrade_to_head, engine.url.render_as_string(hide_password=False))
     await open_read_pool()

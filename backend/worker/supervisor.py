@@ -12,9 +12,6 @@ import contextlib
 import logging
 import os
 import socket
-import tempfile
-import time
-from pathlib import Path
 
 from procrastinate.worker import Worker
 
@@ -22,22 +19,13 @@ from backend.core.config import Settings
 from backend.db.session import read_pool
 from backend.services.queue import BATCH_JOB, QUEUE
 from backend.worker.batch import WorkerRuntime
+from backend.worker.health import mark_alive
 from backend.worker.queue_app import queue_app
 
 logger = logging.getLogger(__name__)
 # procrastinate logs every job's start and end at INFO: thousands of lines for one large task.
 logging.getLogger("procrastinate").setLevel(logging.WARNING)
 SHUTDOWN_GRACE_SECONDS = 2.0  # then running batches are handed back to the queue
-# Touched after each successful sweep: the container health check reads its age.
-ALIVE_FILE = Path(tempfile.gettempdir()) / "backend-worker.alive"
-
-
-def alive(stalled_seconds: float) -> bool:
-    """A worker of this host reached the database within `stalled_seconds`."""
-    try:
-        return time.time() - ALIVE_FILE.stat().st_mtime < stalled_seconds
-    except OSError:
-        return False
 
 
 _REQUEUE_STALLED = f"""
@@ -78,7 +66,7 @@ class QueueWorker:
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        ALIVE_FILE.touch()
+        mark_alive()
         self._supervisor = asyncio.create_task(self._supervise(), name="queue-worker")
         self._sweeper = asyncio.create_task(self._sweep(), name="stalled-jobs")
 
@@ -139,6 +127,6 @@ class QueueWorker:
             except Exception as exc:
                 logger.debug("stalled-job sweep failed", extra={"error": repr(exc)})
                 continue
-            ALIVE_FILE.touch()
+            mark_alive()
             if requeued:
                 logger.warning("requeued the jobs of a silent worker", extra={"jobs": requeued})

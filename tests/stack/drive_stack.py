@@ -311,8 +311,13 @@ def test_metrics_inside_the_stack(first: Host, work: dict[str, Any]) -> None:
     )
     assert re.search(r'^tasks\{status="completed"\} [2-9]', text, flags=re.MULTILINE), text[-2000:]
     assert 'route="/api/iterative-prediction/start",status="200"' in text
-    # The unreachable LLM's calls, by outcome (litellm reports a refused connection as a 5xx).
-    assert re.search(r'llm_calls_total\{.*outcome="(connection|server)_error".*\} [1-9]', text)
+    # The unreachable LLM's calls, by outcome (litellm reports a refused connection as a 5xx), in
+    # the worker that made them.
+    worker = first.sh(
+        'docker compose exec -T worker python -c "import urllib.request; '
+        "print(urllib.request.urlopen('http://127.0.0.1:9100/metrics').read().decode())\""
+    )
+    assert re.search(r'llm_calls_total\{.*outcome="(connection|server)_error".*\} [1-9]', worker)
     # /metrics is for the deployment's own network: nginx does not publish it.
     assert "llm_calls_total" not in httpx.get(f"{first.url}/metrics").text
 

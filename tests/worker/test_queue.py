@@ -137,3 +137,26 @@ def test_a_lease_not_confirmed_for_half_the_stall_time_holds_calls(db_url):
         return held
 
     assert on_database(db_url, body) is True
+
+
+def test_the_health_check_is_light_and_says_whether_a_worker_reached_the_database(tmp_path):
+    """The container's health check imports neither litellm nor the worker (its timeout)."""
+    import os
+    import subprocess
+    import sys
+
+    from devstack.process import ROOT
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    probe = (
+        "import sys, backend.worker.__main__; "
+        "print(sorted({'litellm', 'procrastinate'} & set(sys.modules)))"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert imported.stdout.strip() == "[]"
+    check = [sys.executable, "-m", "backend.worker", "--check"]
+    assert subprocess.run(check, cwd=ROOT, env=env).returncode == 1  # no worker ran here
+    (tmp_path / "backend-worker.alive").touch()
+    assert subprocess.run(check, cwd=ROOT, env=env).returncode == 0
