@@ -151,7 +151,8 @@ class Task(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     # Split-conformal calibration of the final predictions (backend/services/intervals.py):
-    # {"level": 0.9, "n": rows, "half_widths": {TARGET: number}}; None: no intervals.
+    # {"level": 0.9, "n": rows, "method", "source", "half_widths": {TARGET: number|null}, ...}
+    # (the baseline's at creation; an LLM task's when it completes); None: no intervals.
     calibration: Mapped[dict[str, Any] | None] = mapped_column()
     # An LLM task's calibration samples requested at start (Sample.calibration); 0: none.
     calibration_samples: Mapped[int] = mapped_column(Integer, server_default="0")

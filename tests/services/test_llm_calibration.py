@@ -5,6 +5,7 @@ turned into the task's intervals when it completes."""
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -215,6 +216,11 @@ def test_calibration_samples_are_hidden_from_the_results(env):
         task = session.get_one(Task, task_id)
         with pytest.raises(NotFound, match="no sample_index 3"):
             history.iteration_history(session, task, history.Selection(sample_index=3), 2000)
+        page = history.iteration_history(session, task, history.Selection(limit=10), 2000)
+        assert page["page"]["total"] == 3 and len(page["samples"]) == 3
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        changed = history.iteration_history(session, task, history.Selection(since=since), 2000)
+        assert list(changed["samples"]) == ["sample_0"]  # not the calibration samples' rounds
 
 
 def test_completion_writes_the_intervals_from_the_calibration_predictions(env):
@@ -229,7 +235,7 @@ def test_completion_writes_the_intervals_from_the_calibration_predictions(env):
         values = {"UTS": sample.truth["UTS"] + sign * k, "El": sample.truth["El"] - 0.1 * k}
         store_round(task_id, sample.sample_index, {"UTS": 0.0, "El": 0.0}, SampleStatus.RUNNING)
         store_round(task_id, sample.sample_index, values, SampleStatus.NOT_CONVERGED)
-    store_round(task_id, calibration[9].sample_index, {"UTS": 1e6, "El": 1e6}, "failed")
+    store_round(task_id, calibration[9].sample_index, {"UTS": 1e6, "El": 1e6}, SampleStatus.FAILED)
     # The test samples: measured UTS 777, 778, 779; El 17.
     store_round(task_id, 0, {"UTS": 780.0, "El": 17.5}, SampleStatus.CONVERGED)  # inside
     store_round(task_id, 1, {"UTS": 800.0, "El": 17.0}, SampleStatus.CONVERGED)  # UTS outside
