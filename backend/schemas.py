@@ -17,6 +17,9 @@ from backend.core.vocabulary import (
 MAX_ID = 2_147_483_647
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 RowIndex = Annotated[int, Field(ge=0, le=MAX_ID)]
+# The schema's bound on calibration_samples; the setting MAX_CALIBRATION_SAMPLES (≤ this) is the
+# one a server enforces.
+CALIBRATION_SAMPLES_CEILING = 10_000
 
 
 class StartRequest(BaseModel):
@@ -46,6 +49,15 @@ class StartRequest(BaseModel):
         gt=0,
         description="the budget: once the task's cost reaches it no new call starts and the "
         "task ends completed with early_stop_reason budget_exhausted",
+    )
+    calibration_samples: int = Field(
+        0,
+        ge=0,
+        le=CALIBRATION_SAMPLES_CEILING,
+        description="LLM runs: this many reference rows are predicted alongside the test samples "
+        "(hidden from the results) to give final predictions 90 % split-conformal intervals; "
+        "0: no intervals. At most MAX_CALIBRATION_SAMPLES (default 200) and the reference rows "
+        "with every target minus 1. The baseline ignores it (it always has intervals).",
     )
 
 
@@ -81,6 +93,20 @@ class Usage(BaseModel):
     cost_usd: float | None = Field(
         description="what the priced calls cost; null for a model litellm has no price for"
     )
+
+
+class Calibration(BaseModel):
+    """Split-conformal half-widths of the final predictions (backend/services/intervals.py)."""
+
+    level: float = Field(description="0.9: a 90 % interval")
+    n: int = Field(description="rows or calibration samples the half-widths come from")
+    method: str = Field(description="`leave-one-out` (baseline) or `calibration samples` (LLM)")
+    source: str | None = Field(None, description="`baseline_leave_one_out` or `llm_calibration`")
+    requested: int | None = Field(None, description="calibration samples requested (LLM)")
+    half_widths: dict[str, float | None] = Field(
+        description="per target; null: too few rows for the level (no interval)"
+    )
+    note: str | None = Field(None, description="why there are no intervals, when there are none")
 
 
 class TaskOut(BaseModel):
@@ -119,6 +145,13 @@ class TaskOut(BaseModel):
     usage: Usage
     queue_position: int | None = Field(
         description="while pending: 1 + the pending tasks that run before it; else null"
+    )
+    calibration_samples: int = Field(
+        description="calibration samples requested at start (an LLM task's; 0: none)"
+    )
+    calibration: Calibration | None = Field(
+        description="what the final predictions' intervals come from; null: no intervals "
+        "(yet: an LLM task's arrive when it completes)"
     )
 
 
@@ -173,7 +206,9 @@ class DatasetPage(BaseModel):
 class Estimate(BaseModel):
     """What the configuration would cost (backend/services/estimates.py)."""
 
-    samples: int
+    samples: int = Field(
+        description="samples to predict: the test samples and an LLM task's calibration samples"
+    )
     calls_min: int = Field(
         description="samples × 2 when early stop may end a sample at round 2, else × "
         "max_iterations; retries excluded"

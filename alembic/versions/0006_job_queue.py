@@ -57,6 +57,16 @@ def upgrade() -> None:
         )
     # Each sample's nearest references, computed once when the task is created.
     op.add_column("samples", sa.Column("neighbours", sa.JSON(), nullable=True))
+    # An LLM task's calibration samples (reference rows predicted alongside the test samples,
+    # after them in sample_index): hidden from its results, they calibrate its intervals.
+    op.add_column(
+        "samples",
+        sa.Column("calibration", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "tasks",
+        sa.Column("calibration_samples", sa.Integer(), server_default="0", nullable=False),
+    )
     op.add_column(
         "predictions",
         sa.Column("cached", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -95,6 +105,8 @@ def downgrade() -> None:
     op.drop_table("provider_gates")
     op.drop_table("llm_cache")
     op.drop_column("predictions", "cached")
+    op.drop_column("tasks", "calibration_samples")
+    op.drop_column("samples", "calibration")
     op.drop_column("samples", "neighbours")
     for counter in ("llm_calls", "cache_hits", "prompt_tokens", "completion_tokens"):
         op.drop_column("tasks", counter)

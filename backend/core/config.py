@@ -74,6 +74,8 @@ class Settings(BaseSettings):
 
     # Caps on what one request may make the service hold or do.
     MAX_TASK_SAMPLES: int = Field(100_000, ge=1)
+    # An LLM task's `calibration_samples` (reference rows predicted to calibrate its intervals).
+    MAX_CALIBRATION_SAMPLES: int = Field(200, ge=0, le=10_000)
     # The iteration history of a larger task is served in pages (limit/offset) of at most this.
     HISTORY_MAX_UNPAGED_SAMPLES: int = Field(2000, ge=1)
     # JSON request bodies (uploads are capped by MAX_UPLOAD_MB).

@@ -151,8 +151,11 @@ class Task(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     # Split-conformal calibration of the final predictions (backend/services/intervals.py):
-    # {"level": 0.9, "n": rows, "half_widths": {TARGET: number}}; None: no intervals.
+    # {"level": 0.9, "n": rows, "method", "source", "half_widths": {TARGET: number|null}, ...}
+    # (the baseline's at creation; an LLM task's when it completes); None: no intervals.
     calibration: Mapped[dict[str, Any] | None] = mapped_column()
+    # An LLM task's calibration samples requested at start (Sample.calibration); 0: none.
+    calibration_samples: Mapped[int] = mapped_column(Integer, server_default="0")
     priority: Mapped[int] = mapped_column(Integer, server_default="0")  # higher runs first
     max_cost_usd: Mapped[float | None] = mapped_column(Float)  # the budget; None: no limit
     # What its priced calls have cost so far, kept by each stored round: the budget's measure.
@@ -188,6 +191,10 @@ class Sample(Base):
     truth: Mapped[dict[str, Any] | None] = mapped_column()
     # Its nearest references, [[reference row, distance], ...], computed once at creation.
     neighbours: Mapped[list[Any] | None] = mapped_column()
+    # A calibration sample: a reference row predicted like a test sample, hidden from the task's
+    # results; its final prediction against its measured values calibrates the task's intervals.
+    # They follow the test samples: sample_index >= the task's total_samples.
+    calibration: Mapped[bool] = mapped_column(Boolean, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default=SampleStatus.PENDING)
     iterations_done: Mapped[int] = mapped_column(Integer, default=0)
     converged_at_iteration: Mapped[int | None] = mapped_column(Integer)

@@ -1,10 +1,11 @@
 """What a configuration would cost before it starts (`preview-prompt`'s `estimate`).
 
-Calls: every sample makes at least 2 rounds when early stop can end it at round 2 (convergence
-needs two answers), else all `max_iterations`; at most `max_iterations`. Retries are not
-counted. Tokens: litellm's counter on the prompts of the previewed sample, round by round (later
-rounds carry the history table, so they are longer); the answer's size is assumed. Cost:
-litellm's price map (offline copy) for those sizes; null for a model it has no price for.
+Calls: every sample (an LLM task's calibration samples included) makes at least 2 rounds when
+early stop can end it at round 2 (convergence needs two answers), else all `max_iterations`; at
+most `max_iterations`. Retries are not counted. Tokens: litellm's counter on the prompts of the
+previewed sample, round by round (later rounds carry the history table, so they are longer); the
+answer's size is assumed. Cost: litellm's price map (offline copy) for those sizes; null for a
+model it has no price for.
 """
 
 from typing import Any
@@ -33,6 +34,8 @@ def estimate(
     settings: Settings, request: StartRequest, data: TaskData, position: int
 ) -> dict[str, Any]:
     samples = len(data.samples)
+    if request.llm_provider != Provider.BASELINE:
+        samples += request.calibration_samples  # predicted like test samples, paid the same
     rounds_min, rounds_max = min_rounds(request), request.max_iterations
     result: dict[str, Any] = {
         "samples": samples,

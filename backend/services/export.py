@@ -27,12 +27,16 @@ def rows(session: Session, task: Task, layout: Layout) -> tuple[list[str], list[
     targets = list(task.target_properties)
     samples = session.execute(
         select(Sample.sample_index, Sample.sample_id, Sample.status, Sample.converged_at_iteration)
-        .where(Sample.task_id == task.id)
+        .where(Sample.task_id == task.id, Sample.calibration.is_(False))
         .order_by(Sample.sample_index)
     ).all()
+    tests_only = (
+        # Calibration samples follow the test samples (Sample.calibration): not exported.
+        [Prediction.sample_index < task.total_samples] if task.calibration_samples else []
+    )
     predictions = session.execute(
         select(Prediction.sample_index, Prediction.iteration, Prediction.values)
-        .where(Prediction.task_id == task.id)
+        .where(Prediction.task_id == task.id, *tests_only)
         .order_by(Prediction.sample_index, Prediction.iteration)
     ).all()
     if layout == "rounds":

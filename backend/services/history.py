@@ -39,7 +39,7 @@ LEFT JOIN LATERAL (
                     ORDER BY f.id) AS errors
     FROM failures f WHERE f.task_id = s.task_id AND f.sample_index = s.sample_index
 ) f ON TRUE
-WHERE s.task_id = %(task)s {where}
+WHERE s.task_id = %(task)s AND NOT s.calibration {where}
 ORDER BY s.sample_index
 {page}
 """
@@ -53,23 +53,34 @@ AND s.sample_index IN (
 """
 _ROUNDS = """
 SELECT iteration, max(created_at) AS landed, count(*) AS processed
-FROM predictions WHERE task_id = %(task)s {only} GROUP BY iteration
+FROM predictions WHERE task_id = %(task)s {only} {tests} GROUP BY iteration
 """
-_FAILED = "SELECT iteration, count(*) FROM failures WHERE task_id = %(task)s {only} GROUP BY 1"
+_FAILED = """
+SELECT iteration, count(*) FROM failures WHERE task_id = %(task)s {only} {tests} GROUP BY 1
+"""
 _CONVERGED = """
 SELECT converged_at_iteration, count(*) FROM samples
-WHERE task_id = %(task)s AND converged_at_iteration IS NOT NULL {only} GROUP BY 1
+WHERE task_id = %(task)s AND converged_at_iteration IS NOT NULL AND NOT calibration {only}
+GROUP BY 1
 """
 _COUNTS = f"""
 SELECT count(*) AS total,
        count(*) FILTER (WHERE status = '{SampleStatus.CONVERGED}') AS converged,
        count(*) FILTER (WHERE status = '{SampleStatus.FAILED}') AS failed,
-       (SELECT max(iteration) FROM predictions WHERE task_id = %(task)s) AS total_iterations,
-       EXISTS (SELECT FROM predictions WHERE task_id = %(task)s)
-       OR EXISTS (SELECT FROM failures WHERE task_id = %(task)s) AS has_results,
+       (SELECT max(iteration) FROM predictions WHERE task_id = %(task)s {{tests}})
+           AS total_iterations,
+       EXISTS (SELECT FROM predictions WHERE task_id = %(task)s {{tests}})
+       OR EXISTS (SELECT FROM failures WHERE task_id = %(task)s {{tests}}) AS has_results,
        now() AS now
-FROM samples WHERE task_id = %(task)s
+FROM samples WHERE task_id = %(task)s AND NOT calibration
 """
+# A task's calibration samples follow its test samples (sample_index >= total_samples): rounds
+# and failures of test samples only, without a join.
+_TESTS = "AND sample_index < %(tests)s"
+
+
+def _tests_only(task: Task) -> str:
+    return _TESTS if task.calibration_samples else ""
 
 
 @dataclass(frozen=True)
@@ -123,8 +134,12 @@ def _sample_document(task: Task, sample: Any) -> dict[str, Any]:
 
 def _summaries(cursor: Any, task: Task, params: dict[str, Any], only: str) -> list[dict]:
     """Per round: when its last prediction landed, how long since the previous round's last."""
-    landed = {r.iteration: r for r in cursor.execute(_ROUNDS.format(only=only), params).fetchall()}
-    failed = dict(cursor.execute(_FAILED.format(only=only), params).fetchall())
+    tests = _tests_only(task)
+    landed = {
+        r.iteration: r
+        for r in cursor.execute(_ROUNDS.format(only=only, tests=tests), params).fetchall()
+    }
+    failed = dict(cursor.execute(_FAILED.format(only=only, tests=tests), params).fetchall())
     converged = dict(cursor.execute(_CONVERGED.format(only=only), params).fetchall())
     previous_end = task.started_at or task.created_at
     out = []
@@ -157,8 +172,8 @@ def iteration_history(
     raw = session.connection().connection.driver_connection
     assert raw is not None
     cursor = raw.cursor(row_factory=namedtuple_row)
-    params: dict[str, Any] = {"task": task.id, "one": one}
-    counts = cursor.execute(_COUNTS, params).fetchone()
+    params: dict[str, Any] = {"task": task.id, "one": one, "tests": task.total_samples}
+    counts = cursor.execute(_COUNTS.format(tests=_tests_only(task)), params).fetchone()
     paged = selection.limit is not None
     if one is None and not paged and selection.since is None and counts.total > max_unpaged:
         raise PageRequired(

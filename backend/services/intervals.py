@@ -5,6 +5,9 @@ calibration rows the predictor did not see as their own neighbour; `prediction �
 then covers a new sample's measured value with probability ≥ 0.9 when samples are exchangeable
 with the calibration rows. The baseline calibrates by leave-one-out over the reference rows
 (each predicted from its k nearest *other* references, the same kNN it runs on test samples).
+An LLM task calibrates on its calibration samples (`calibration_samples` reference rows, each
+predicted like a test sample from its nearest *other* references): when the task completes, their
+final predictions against their measured values give the half-widths (`llm_calibration`).
 """
 
 import math
@@ -14,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from backend.workflow.knn import knn_weighted
-from backend.workflow.retrieval import nearest
+from backend.workflow.retrieval import nearest_others
 from backend.workflow.task_data import TaskData
 
 LEVEL = 0.9
@@ -33,6 +36,14 @@ def conformal_half_width(residuals: np.ndarray, level: float = LEVEL) -> float |
     return float(np.sort(np.abs(residuals))[rank - 1])
 
 
+def min_calibration_rows(level: float = LEVEL) -> int:
+    """The fewest rows with a finite half-width: ⌈(n+1)·level⌉ ≤ n (9 at 90 %)."""
+    n = 1
+    while math.ceil((n + 1) * level) > n:
+        n += 1
+    return n
+
+
 def baseline_calibration(data: TaskData, top_k: int) -> dict[str, Any] | None:
     features, targets = data.reference_features, data.reference_targets
     n = len(features)
@@ -41,17 +52,49 @@ def baseline_calibration(data: TaskData, top_k: int) -> dict[str, Any] | None:
     rows = np.arange(n)
     if n > MAX_CALIBRATION_ROWS:
         rows = np.sort(np.random.default_rng(SEED).choice(n, MAX_CALIBRATION_ROWS, replace=False))
-    k = min(top_k, n - 1)
-    neighbours, distances = nearest(features[rows], features, k + 1)
-    # Drop each row itself (or, when it is not among the k+1 because of exact duplicates, the
-    # farthest): what remains are its k nearest other references.
-    keep = neighbours != rows[:, None]
-    keep[keep.all(axis=1), -1] = False
-    neighbours = neighbours[keep].reshape(len(rows), k)
-    distances = distances[keep].reshape(len(rows), k)
+    neighbours, distances = nearest_others(features, rows, min(top_k, n - 1))
     residuals = targets[rows] - knn_weighted(targets, neighbours, distances)
     widths = {t: conformal_half_width(residuals[:, i]) for i, t in enumerate(data.targets)}
-    return {"level": LEVEL, "n": len(rows), "method": "leave-one-out", "half_widths": widths}
+    return {
+        "level": LEVEL,
+        "n": len(rows),
+        "method": "leave-one-out",
+        "source": "baseline_leave_one_out",
+        "half_widths": widths,
+    }
+
+
+def llm_calibration(
+    targets: list[str],
+    finals: list[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    requested: int,
+) -> dict[str, Any]:
+    """Half-widths from the calibration samples' (measured values, final prediction) pairs;
+    failed calibration samples are not among `finals`. With fewer than min_calibration_rows()
+    usable pairs a target has no half-width (null), and `note` says why."""
+    widths: dict[str, float | None] = {}
+    for target in targets:
+        residuals = [
+            float(truth[target]) - float(final[target])
+            for truth, final in finals
+            if truth.get(target) is not None and final.get(target) is not None
+        ]
+        widths[target] = conformal_half_width(np.array(residuals, dtype=float))
+    calibration: dict[str, Any] = {
+        "level": LEVEL,
+        "n": len(finals),
+        "method": "calibration samples",
+        "source": "llm_calibration",
+        "requested": requested,
+        "half_widths": widths,
+    }
+    needed = min_calibration_rows()
+    if len(finals) < needed:
+        calibration["note"] = (
+            f"{len(finals)} of {requested} calibration samples have a final prediction (failed "
+            f"ones are left out); a {LEVEL:.0%} split-conformal interval needs at least {needed}"
+        )
+    return calibration
 
 
 def intervals_for(

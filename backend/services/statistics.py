@@ -19,7 +19,9 @@ def convergence_stats(session: Session, task: Task) -> dict[str, Any]:
         r
         for r in session.scalars(
             select(Sample.converged_at_iteration).where(
-                Sample.task_id == task.id, Sample.status == SampleStatus.CONVERGED
+                Sample.task_id == task.id,
+                Sample.status == SampleStatus.CONVERGED,
+                Sample.calibration.is_(False),
             )
         )
         if r is not None
@@ -61,7 +63,9 @@ def scores(pairs: list[tuple[float, float]]) -> dict[str, Any]:
 def accuracy(session: Session, task: Task) -> dict[str, Any]:
     samples = session.execute(
         select(Sample.sample_index, Sample.sample_id, Sample.truth).where(
-            Sample.task_id == task.id, Sample.truth.is_not(None)
+            Sample.task_id == task.id,
+            Sample.truth.is_not(None),
+            Sample.calibration.is_(False),  # their truth calibrates; it does not score
         )
     ).all()
     # A JSON null (no known values) is not SQL NULL: keep only samples with values.

@@ -22,7 +22,7 @@ from backend.core.vocabulary import (
 )
 from backend.db.models import CallSlot, Prediction, Sample, Task
 from backend.db.session import get_engine
-from backend.services import queue
+from backend.services import intervals, queue
 from backend.services.rounds import pack_messages
 from backend.workflow.errors import PredictionError
 from backend.workflow.predictors import Answer
@@ -194,7 +194,9 @@ def mark_running(session: Session, task_id: int) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
 
-# The last batch to finish closes the task; any batch may try (only one changes the row).
+# The last batch to finish closes the task; any batch may try (only one changes the row). A task
+# completes when its calibration samples are done too; its early_stop_reason speaks of its test
+# samples only.
 _FINISH_IF_DONE = text(
     f"""
     UPDATE tasks t
@@ -202,25 +204,62 @@ _FINISH_IF_DONE = text(
         early_stop_reason = CASE
             WHEN NOT t.early_stop OR EXISTS (
                 SELECT 1 FROM samples s
-                WHERE s.task_id = t.id AND s.status = '{SampleStatus.NOT_CONVERGED}'
+                WHERE s.task_id = t.id AND NOT s.calibration
+                  AND s.status = '{SampleStatus.NOT_CONVERGED}'
             ) THEN '{EarlyStopReason.MAX_ITERATIONS_REACHED}'
             WHEN EXISTS (
                 SELECT 1 FROM samples s
-                WHERE s.task_id = t.id AND s.status = '{SampleStatus.CONVERGED}'
+                WHERE s.task_id = t.id AND NOT s.calibration
+                  AND s.status = '{SampleStatus.CONVERGED}'
             ) THEN '{EarlyStopReason.ALL_SAMPLES_CONVERGED}'
         END  -- NULL: every sample failed
     WHERE t.id = :task_id AND t.status IN {sql_in(ACTIVE_TASK_STATUSES)}
       AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.task_id = t.id AND s.status IN {_ACTIVE})
+    RETURNING t.calibration_samples, t.target_properties
+    """
+)
+# Each calibration sample that did not fail: its measured values and its final prediction.
+_CALIBRATION_FINALS = text(
+    f"""
+    SELECT s.truth, p."values"
+    FROM samples s
+    JOIN LATERAL (
+        SELECT p."values" FROM predictions p
+        WHERE p.task_id = s.task_id AND p.sample_index = s.sample_index
+        ORDER BY p.iteration DESC LIMIT 1
+    ) p ON TRUE
+    WHERE s.task_id = :task_id AND s.calibration AND s.status <> '{SampleStatus.FAILED}'
+    ORDER BY s.sample_index
     """
 )
 
 
 def finish_if_done(session: Session, task_id: int) -> bool:
-    """Complete the task once no sample is unfinished; True if this call completed it."""
-    done = session.execute(_FINISH_IF_DONE, {"task_id": task_id}).rowcount == 1  # type: ignore[attr-defined]
-    if done:
-        release_task_slots(session, task_id)
-    return done
+    """Complete the task once no sample is unfinished (calibration samples included); True if
+    this call completed it. An LLM task with calibration samples gets its intervals here."""
+    row = session.execute(_FINISH_IF_DONE, {"task_id": task_id}).first()
+    if row is None:
+        return False
+    release_task_slots(session, task_id)
+    requested, targets = row
+    if requested:
+        store_llm_calibration(session, task_id, list(targets), requested)
+    return True
+
+
+def store_llm_calibration(
+    session: Session, task_id: int, targets: list[str], requested: int
+) -> dict[str, Any]:
+    """task.calibration from the calibration samples' final predictions (split-conformal, as
+    backend/services/intervals.py computes it); from then on every reader gives intervals."""
+    finals = [
+        (truth, values)
+        for truth, values in session.execute(_CALIBRATION_FINALS, {"task_id": task_id})
+        if truth
+    ]
+    calibration = intervals.llm_calibration(targets, finals, requested)
+    session.execute(update(Task).where(Task.id == task_id).values(calibration=calibration))
+    return calibration
 
 
 def release_task_slots(session: Session, task_id: int) -> None:

@@ -31,25 +31,31 @@ SELECT t.id, t.name, t.description, t.status, t.llm_provider, t.llm_model, t.tar
        t.max_iterations, t.convergence_threshold, t.early_stop, t.max_workers, t.temperature,
        t.total_samples, t.continue_from_task_id, t.early_stop_reason, t.error,
        t.created_at, t.updated_at, t.started_at, t.completed_at,
-       c.total, c.converged, c.failed, c.active, c.finished_rounds_sum, c.active_min_rounds,
-       c.max_rounds,
+       c.total, c.converged, c.failed, c.active, c.active_tests, c.finished_rounds_sum,
+       c.active_min_rounds, c.max_rounds,
        t.owner_id, t.priority, t.max_cost_usd, t.spent_usd, t.llm_calls, t.cache_hits,
-       t.prompt_tokens, t.completion_tokens,
+       t.prompt_tokens, t.completion_tokens, t.calibration_samples, t.calibration,
        CASE WHEN t.status = '{TaskStatus.PENDING}' THEN 1 + (
            SELECT count(*) FROM tasks q
            WHERE q.status = '{TaskStatus.PENDING}'
              AND (q.priority > t.priority OR (q.priority = t.priority AND q.id < t.id))
        ) END AS queue_position
 FROM tasks t CROSS JOIN LATERAL (
+    -- Counters and rounds: test samples only (calibration samples are hidden). Progress: all the
+    -- work, calibration samples included, so it reaches 1 only when the task can complete.
     SELECT count(*) AS total,
-           count(*) FILTER (WHERE s.status = '{SampleStatus.CONVERGED}') AS converged,
-           count(*) FILTER (WHERE s.status = '{SampleStatus.FAILED}') AS failed,
+           count(*) FILTER (WHERE s.status = '{SampleStatus.CONVERGED}' AND NOT s.calibration)
+               AS converged,
+           count(*) FILTER (WHERE s.status = '{SampleStatus.FAILED}' AND NOT s.calibration)
+               AS failed,
            count(*) FILTER (WHERE s.status IN {_ACTIVE}) AS active,
+           count(*) FILTER (WHERE s.status IN {_ACTIVE} AND NOT s.calibration) AS active_tests,
            -- rounds done by samples still iterating
            coalesce(sum(s.iterations_done) FILTER (WHERE s.status IN {_ACTIVE}), 0)
                AS finished_rounds_sum,
-           min(s.iterations_done) FILTER (WHERE s.status IN {_ACTIVE}) AS active_min_rounds,
-           coalesce(max(s.iterations_done), 0) AS max_rounds
+           min(s.iterations_done) FILTER (WHERE s.status IN {_ACTIVE} AND NOT s.calibration)
+               AS active_min_rounds,
+           coalesce(max(s.iterations_done) FILTER (WHERE NOT s.calibration), 0) AS max_rounds
     FROM samples s WHERE s.task_id = t.id
 ) c
 """
@@ -87,7 +93,7 @@ def task_view(row: Any) -> dict[str, Any]:
         done = row.total - row.active
         partial = row.finished_rounds_sum / row.max_iterations
         progress = min((done + partial) / row.total, 1.0) if row.total else 0.0
-        current = row.active_min_rounds if row.active else row.max_rounds
+        current = row.active_min_rounds if row.active_tests else row.max_rounds
     return {
         "task_id": row.id,
         "task_name": row.name,
@@ -121,6 +127,8 @@ def task_view(row: Any) -> dict[str, Any]:
         "max_cost_usd": row.max_cost_usd,
         "usage": usage(row),
         "queue_position": row.queue_position,
+        "calibration_samples": row.calibration_samples,
+        "calibration": row.calibration,
     }
 
 

@@ -33,9 +33,13 @@ from backend.services.paths import resolve_data_path
 from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
 from backend.workflow.task_data import (
+    CalibrationSet,
     TaskData,
     TaskDataError,
+    calibration_set,
     find_id_column,
+    max_calibration_samples,
+    neighbour_pairs,
     prepare,
     stored_neighbours,
 )
@@ -45,6 +49,8 @@ from backend.workflow.task_data import (
 class CheckedConfig:
     request: StartRequest
     data: TaskData
+    # An LLM task's calibration samples (none for the baseline, or calibration_samples 0).
+    calibration: CalibrationSet | None = None
 
 
 def load_tables(settings: Settings, config: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -113,7 +119,29 @@ def check_config(settings: Settings, request: StartRequest) -> CheckedConfig:
     problem = missing_credentials(request.llm_provider, settings)
     if problem:
         raise ProviderUnavailable(f"llm_provider {request.llm_provider}: {problem}")
-    return CheckedConfig(request, prepare_task_data(settings, run_config(request)))
+    data = prepare_task_data(settings, run_config(request))
+    return CheckedConfig(request, data, _calibration_set(settings, request, data))
+
+
+def _calibration_set(
+    settings: Settings, request: StartRequest, data: TaskData
+) -> CalibrationSet | None:
+    """The baseline accepts calibration_samples and ignores it: it calibrates by leave-one-out."""
+    count = request.calibration_samples
+    if request.llm_provider == Provider.BASELINE or count == 0:
+        return None
+    if count > settings.MAX_CALIBRATION_SAMPLES:
+        raise InvalidConfig(
+            f"calibration_samples: {count}; at most MAX_CALIBRATION_SAMPLES="
+            f"{settings.MAX_CALIBRATION_SAMPLES}"
+        )
+    limit = max_calibration_samples(data)
+    if count > limit:
+        raise InvalidConfig(
+            f"calibration_samples: {count}; at most {limit} with this reference file (its "
+            f"{limit + 1} rows with every target, minus 1: each needs another row as neighbour)"
+        )
+    return calibration_set(data, count, request.reference_top_k, first_index=len(data.samples))
 
 
 def run_config(request: StartRequest) -> dict[str, Any]:
@@ -131,7 +159,8 @@ def run_config(request: StartRequest) -> dict[str, Any]:
 
 
 def calibration(checked: CheckedConfig) -> dict[str, Any] | None:
-    """The baseline always has intervals; an LLM has none (yet)."""
+    """The baseline always has intervals; an LLM task's come when it completes, from its
+    calibration samples (task_store.finish_if_done)."""
     if checked.request.llm_provider != "baseline":
         return None
     return intervals.baseline_calibration(checked.data, checked.request.reference_top_k)
@@ -160,6 +189,7 @@ def create_task(
         config={**run_config(request), "features": checked.data.feature_columns},
         total_samples=len(checked.data.samples),
         calibration=calibration(checked),
+        calibration_samples=len(checked.calibration.samples) if checked.calibration else 0,
         priority=request.priority,
         max_cost_usd=request.max_cost_usd,
     )
@@ -177,10 +207,30 @@ def create_task(
                 "neighbours": stored_neighbours(checked.data, position),
                 "status": SampleStatus.PENDING,
                 "iterations_done": 0,
+                "calibration": False,
             }
             for position, s in enumerate(
                 checked.data.samples[first : first + INSERT_SLICE], start=first
             )
+        ]
+        session.execute(insert(Sample), rows)
+    if checked.calibration is not None:
+        # After the test samples in sample_index, so their jobs come last.
+        rows = [
+            {
+                "task_id": task.id,
+                "sample_index": s.index,
+                "sample_id": s.sample_id,
+                "composition": s.composition,
+                "truth": s.truth,
+                "neighbours": neighbour_pairs(
+                    checked.calibration.neighbours[j], checked.calibration.distances[j]
+                ),
+                "status": SampleStatus.PENDING,
+                "iterations_done": 0,
+                "calibration": True,
+            }
+            for j, s in enumerate(checked.calibration.samples)
         ]
         session.execute(insert(Sample), rows)
     queue.enqueue_task(session, task.id, task.priority, settings.TASK_BATCH_SIZE)
@@ -247,6 +297,7 @@ def retry_failed(
         session.scalars(
             select(Sample.sample_index).where(
                 Sample.task_id == original.id,
+                Sample.calibration.is_(False),  # only test samples are retried
                 (Sample.status == SampleStatus.FAILED)
                 | (
                     (Sample.status == SampleStatus.NOT_CONVERGED)
@@ -286,6 +337,9 @@ def _copy_task(session: Session, original: Task, total: int) -> Task:
         "description",
         "priority",
         "max_cost_usd",
+        # The original's intervals (same predictor, same configuration) hold for the retried
+        # samples' final predictions; the retry has no calibration samples of its own.
+        "calibration",
     ]
     task = Task(
         name=f"{original.name} (retry of #{original.id})"[:255],

@@ -85,3 +85,16 @@ def _k_smallest(sq: np.ndarray, k: int) -> np.ndarray:
     for row in tied:
         part[row] = np.argsort(sq[row], kind="stable")[:k]
     return part
+
+
+def nearest_others(
+    reference: np.ndarray, rows: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-out: for each reference row in `rows`, its k nearest *other* reference rows
+    (indices and distances, nearest first, ties as `nearest` breaks them). k < len(reference)."""
+    neighbours, distances = nearest(reference[rows], reference, k + 1)
+    # Drop each row itself (or, when it is not among the k+1 because of exact duplicates, the
+    # farthest): what remains are its k nearest other references.
+    keep = neighbours != rows[:, None]
+    keep[keep.all(axis=1), -1] = False
+    return neighbours[keep].reshape(len(rows), k), distances[keep].reshape(len(rows), k)

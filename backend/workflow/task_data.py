@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from backend.workflow.answers import plausible_bounds
-from backend.workflow.retrieval import encode, nearest, split_feature_kinds
+from backend.workflow.retrieval import encode, nearest, nearest_others, split_feature_kinds
 from backend.workflow.suggest import did_you_mean
 
 ID_COLUMN_CANDIDATES = ("ID", "id", "sample_id")
@@ -214,7 +214,59 @@ def batch_data(
 
 def stored_neighbours(data: TaskData, position: int) -> list[list[float]]:
     """A sample's nearest references as stored with it: [[reference row, distance], ...]."""
-    return [
-        [int(i), float(d)]
-        for i, d in zip(data.neighbours[position], data.distances[position], strict=True)
+    return neighbour_pairs(data.neighbours[position], data.distances[position])
+
+
+def neighbour_pairs(neighbours: np.ndarray, distances: np.ndarray) -> list[list[float]]:
+    return [[int(i), float(d)] for i, d in zip(neighbours, distances, strict=True)]
+
+
+# --- calibration samples (an LLM's intervals, backend/services/intervals.py) ------------------
+
+CALIBRATION_ID_PREFIX = "calibration-"
+
+
+@dataclass
+class CalibrationSet:
+    """Reference rows to be predicted exactly like test samples (same prompt), each with its
+    nearest *other* references (leave-one-out), its inputs as composition and its measured
+    targets as truth."""
+
+    samples: list[SampleInput]
+    neighbours: np.ndarray  # (samples, k) reference row indices, nearest first
+    distances: np.ndarray
+    rows: list[int]  # which reference rows (of those with every target, in file order)
+
+
+def calibration_rows(n: int, count: int) -> list[int]:
+    """`count` of `n` rows, evenly spaced and deterministic: ⌊(j + ½)·n / count⌋ for
+    j = 0 … count − 1 (distinct while count ≤ n)."""
+    return [(2 * j + 1) * n // (2 * count) for j in range(count)]
+
+
+def max_calibration_samples(data: TaskData) -> int:
+    """Each calibration row needs at least one other reference row as its neighbour."""
+    return len(data.reference_rows) - 1
+
+
+def calibration_set(data: TaskData, count: int, top_k: int, first_index: int) -> CalibrationSet:
+    """`count` (1 … max_calibration_samples) calibration samples, numbered from first_index."""
+    n = len(data.reference_rows)
+    if not 0 < count <= max_calibration_samples(data):
+        raise TaskDataError(
+            f"calibration_samples: between 1 and {max_calibration_samples(data)} here"
+        )
+    rows = calibration_rows(n, count)
+    neighbours, distances = nearest_others(
+        data.reference_features, np.array(rows, dtype=int), min(top_k, n - 1)
+    )
+    samples = [
+        SampleInput(
+            first_index + j,
+            f"{CALIBRATION_ID_PREFIX}{data.reference_ids[row]}"[:255],
+            {c: data.reference_rows[row][c] for c in data.feature_columns},
+            {t: float(data.reference_targets[row, i]) for i, t in enumerate(data.targets)},
+        )
+        for j, row in enumerate(rows)
     ]
+    return CalibrationSet(samples, neighbours, distances, rows)

@@ -552,6 +552,49 @@ export interface components {
              */
             encoding?: ("utf-8" | "gb18030" | "cp1252" | "latin-1") | null;
         };
+        /**
+         * Calibration
+         * @description Split-conformal half-widths of the final predictions (backend/services/intervals.py).
+         */
+        Calibration: {
+            /**
+             * Level
+             * @description 0.9: a 90 % interval
+             */
+            level: number;
+            /**
+             * N
+             * @description rows or calibration samples the half-widths come from
+             */
+            n: number;
+            /**
+             * Method
+             * @description `leave-one-out` (baseline) or `calibration samples` (LLM)
+             */
+            method: string;
+            /**
+             * Source
+             * @description `baseline_leave_one_out` or `llm_calibration`
+             */
+            source?: string | null;
+            /**
+             * Requested
+             * @description calibration samples requested (LLM)
+             */
+            requested?: number | null;
+            /**
+             * Half Widths
+             * @description per target; null: too few rows for the level (no interval)
+             */
+            half_widths: {
+                [key: string]: number | null;
+            };
+            /**
+             * Note
+             * @description why there are no intervals, when there are none
+             */
+            note?: string | null;
+        };
         /** ComparedTask */
         ComparedTask: {
             /** Task Id */
@@ -699,7 +742,10 @@ export interface components {
          * @description What the configuration would cost (backend/services/estimates.py).
          */
         Estimate: {
-            /** Samples */
+            /**
+             * Samples
+             * @description samples to predict: the test samples and an LLM task's calibration samples
+             */
             samples: number;
             /**
              * Calls Min
@@ -972,6 +1018,12 @@ export interface components {
              */
             max_cost_usd?: number | null;
             /**
+             * Calibration Samples
+             * @description LLM runs: this many reference rows are predicted alongside the test samples (hidden from the results) to give final predictions 90 % split-conformal intervals; 0: no intervals. At most MAX_CALIBRATION_SAMPLES (default 200) and the reference rows with every target minus 1. The baseline ignores it (it always has intervals).
+             * @default 0
+             */
+            calibration_samples: number;
+            /**
              * Sample Index
              * @default 0
              */
@@ -1214,6 +1266,12 @@ export interface components {
              * @description the budget: once the task's cost reaches it no new call starts and the task ends completed with early_stop_reason budget_exhausted
              */
             max_cost_usd?: number | null;
+            /**
+             * Calibration Samples
+             * @description LLM runs: this many reference rows are predicted alongside the test samples (hidden from the results) to give final predictions 90 % split-conformal intervals; 0: no intervals. At most MAX_CALIBRATION_SAMPLES (default 200) and the reference rows with every target minus 1. The baseline ignores it (it always has intervals).
+             * @default 0
+             */
+            calibration_samples: number;
         };
         /** StartResponse */
         StartResponse: {
@@ -1330,6 +1388,13 @@ export interface components {
              * @description while pending: 1 + the pending tasks that run before it; else null
              */
             queue_position: number | null;
+            /**
+             * Calibration Samples
+             * @description calibration samples requested at start (an LLM task's; 0: none)
+             */
+            calibration_samples: number;
+            /** @description what the final predictions' intervals come from; null: no intervals (yet: an LLM task's arrive when it completes) */
+            calibration: components["schemas"]["Calibration"] | null;
         };
         /** TaskPage */
         TaskPage: {

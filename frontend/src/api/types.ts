@@ -22,9 +22,12 @@ export type Task = Schemas['TaskOut'];
 export type TaskList = Schemas['TaskPage'];
 export type Usage = Schemas['Usage'];
 
-export type StartRequest = WithOptional<Schemas['StartRequest'], 'reference_top_k' | 'priority'>;
+export type StartRequest = WithOptional<Schemas['StartRequest'], 'reference_top_k' | 'priority' | 'calibration_samples'>;
 export type StartResponse = Schemas['StartResponse'];
-export type PromptPreviewRequest = WithOptional<Schemas['PromptPreviewRequest'], 'reference_top_k' | 'sample_index' | 'priority'>;
+export type PromptPreviewRequest = WithOptional<
+  Schemas['PromptPreviewRequest'],
+  'reference_top_k' | 'sample_index' | 'priority' | 'calibration_samples'
+>;
 export type PromptPreviewResponse = Schemas['PromptPreview'];
 export type Estimate = Schemas['Estimate'];
 

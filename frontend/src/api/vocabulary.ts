@@ -58,6 +58,11 @@ export const FIELD_LIMITS = {
     },
     "max_cost_usd": {
       "exclusiveMinimum": 0
+    },
+    "calibration_samples": {
+      "minimum": 0,
+      "maximum": 10000,
+      "integer": true
     }
   },
   "UserCreate": {

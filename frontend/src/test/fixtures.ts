@@ -133,6 +133,8 @@ export function task(partial: Partial<Task> = {}): Task {
     max_cost_usd: null,
     usage: { llm_calls: 0, cache_hits: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
     queue_position: null,
+    calibration_samples: 0,
+    calibration: null,
     ...partial,
   };
 }
