@@ -144,6 +144,9 @@ class Stack:
             LLM_TIMEOUT_SECONDS="30",
             RETRY_BACKOFF_FACTOR="0.05",
             WORKER_STALLED_SECONDS="6",
+            # Scenarios repeat identical calls at temperature 0: the answer cache would answer
+            # them without the latencies the scheduling bars are about.
+            LLM_CACHE="false",
             **extra,
         )
 
