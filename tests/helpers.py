@@ -16,8 +16,10 @@ import pandas as pd
 from backend.core.config import Settings
 from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
 from backend.workflow.task_data import TaskData, prepare
+from devstack import api as devstack_api
 from devstack.api import ROOT, TERMINAL, start_body
 from devstack.api import ApiProcess as LiveServer
+from devstack.database import create_database
 from devstack.process import free_port, wait_until
 
 T = TypeVar("T")
@@ -169,3 +171,13 @@ def stored_rounds(api: "ApiClient", task_id: int) -> set[tuple[str, int]]:
         for s in response.json()["samples"].values()
         for n in range(len(s["targets"]["UTS"]["iterations"]))
     }
+
+
+def fresh_database(pg: Any, template: str | None) -> str:
+    """A new database on the test server: a copy of `template` (e.g. the migrated one)."""
+    return create_database(pg, f"t_{uuid.uuid4().hex[:12]}", template, migrate=False)
+
+
+def api_env(db: str, data_dir: Path, fake: Any, **extra: str) -> dict[str, str]:
+    """The API's environment for a test stack on `db`, calling the fake LLM `fake`."""
+    return devstack_api.api_env(db, data_dir, fake.url, **extra)

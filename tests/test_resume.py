@@ -3,10 +3,11 @@ once, and only the calls in flight at the kill are asked again."""
 
 from collections import Counter
 
-from tests.conftest import api_env, fresh_database
 from tests.helpers import (
     ApiClient,
     LiveServer,
+    api_env,
+    fresh_database,
     reference_table,
     sample_table,
     stored_rounds,

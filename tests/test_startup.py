@@ -7,11 +7,11 @@ import sys
 from sqlalchemy import create_engine, pool, text
 
 from backend.db.embedded import DATABASE_NAME
-from tests.conftest import api_env
 from tests.helpers import (
     ROOT,
     ApiClient,
     LiveServer,
+    api_env,
     reference_table,
     sample_table,
     unique_ids,

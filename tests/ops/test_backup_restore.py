@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 
 from backend.db.embedded import bin_dir
 from backend.db.migrate import alembic_config
-from tests.conftest import fresh_database
+from tests.helpers import fresh_database
 from tests.ops.conftest import DATASET_CSV
 from tests.ops.helpers import (
     TABLES,

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from backend.services import accounts
 from tests.api.test_access import ADMIN_PASSWORD, SECRET_KEY, in_one_window
 from tests.api.test_hardening import _raw_post
-from tests.conftest import fresh_database
-from tests.helpers import wait_until
+from tests.helpers import fresh_database, wait_until
 from tests.ops.helpers import Gunicorn, script_env
 from tests.ops.nginx import running_nginx
 

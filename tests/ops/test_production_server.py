@@ -13,9 +13,16 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, pool, text
 
-from tests.conftest import api_env, fresh_database
 from tests.fakellm.server import FakeLlm
-from tests.helpers import ApiClient, reference_table, sample_table, unique_ids, wait_until
+from tests.helpers import (
+    ApiClient,
+    api_env,
+    fresh_database,
+    reference_table,
+    sample_table,
+    unique_ids,
+    wait_until,
+)
 from tests.ops.helpers import Gunicorn
 
 WORKERS = 3

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import api_env, fresh_database
 from tests.helpers import (
     ApiClient,
     LiveServer,
+    api_env,
+    fresh_database,
     reference_table,
     sample_table,
     unique_ids,

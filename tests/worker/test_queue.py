@@ -15,6 +15,7 @@ from backend.db.models import Sample, Task
 from backend.db.session import init_engine, read_pool, unit_of_work
 from backend.schemas import StartRequest
 from backend.services import tasks
+from backend.worker.batch import BatchRun, WorkerRuntime
 from backend.worker.gates import JobLease
 from backend.worker.supervisor import requeue_stalled
 from backend.workflow.predictors import Cancelled
@@ -160,3 +161,36 @@ def test_the_health_check_is_light_and_says_whether_a_worker_reached_the_databas
     assert subprocess.run(check, cwd=ROOT, env=env).returncode == 1  # no worker ran here
     (tmp_path / "backend-worker.alive").touch()
     assert subprocess.run(check, cwd=ROOT, env=env).returncode == 0
+
+
+def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_url):
+    """The worker's job body without a worker: each batch runs its samples through their
+    graphs and stores their rounds; only the batch that leaves nothing unfinished completes."""
+    settings, task_id = created
+
+    async def body() -> list[tuple[str, str | None]]:
+        runtime = WorkerRuntime(settings)
+        seen = []
+        for job_id, samples in enumerate(([0, 1, 2, 3], [4, 5, 6, 7], [8, 9]), start=1):
+            await BatchRun(runtime, task_id, samples, job_id=job_id, worker_id=None).run()
+            with unit_of_work() as session:
+                task = session.get(Task, task_id)
+                assert task is not None
+                seen.append((task.status, task.early_stop_reason))
+        return seen
+
+    seen = on_database(db_url, body)
+    assert seen == [
+        (TaskStatus.RUNNING, None),
+        (TaskStatus.RUNNING, None),
+        (TaskStatus.COMPLETED, "all_samples_converged"),
+    ]
+    with unit_of_work() as session:
+        rounds = session.execute(
+            text(
+                "SELECT count(*), count(DISTINCT sample_index) FROM predictions WHERE task_id = :t"
+            ),
+            {"t": task_id},
+        ).one()
+        # The baseline repeats its answer: every sample converges at round 2, stored once each.
+        assert tuple(rounds) == (20, 10)

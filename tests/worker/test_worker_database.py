@@ -9,11 +9,12 @@ import psycopg
 from backend.db.embedded import _is_root
 from devstack.database import create_database, start_postgres
 from devstack.worker import WorkerProcess
-from tests.conftest import api_env, fresh_database
 from tests.helpers import (
     TERMINAL,
     ApiClient,
     LiveServer,
+    api_env,
+    fresh_database,
     overlapping_asks,
     reference_table,
     sample_table,

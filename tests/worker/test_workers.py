@@ -11,10 +11,11 @@ import psycopg
 import pytest
 
 from devstack.worker import WorkerProcess
-from tests.conftest import api_env, fresh_database
 from tests.helpers import (
     ApiClient,
     LiveServer,
+    api_env,
+    fresh_database,
     overlapping_asks,
     reference_table,
     sample_table,
