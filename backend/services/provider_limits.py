@@ -13,7 +13,7 @@ backend/workflow/calls.py, kept in PostgreSQL.
 
 Every statement is one autocommit statement on the async read pool (no transaction is held while
 waiting); contended rows are taken with FOR UPDATE SKIP LOCKED, so a waiter never blocks on a row
-lock. Waiting is polling, with a short backoff (20 ms to 250 ms), by at most one coroutine per
+lock. Waiting is polling, with a short backoff (20 ms to 50 ms), by at most one coroutine per
 process and key: the others wait their turn on a local lock, and a release in this process wakes
 the poller at once. All times are the database's, so machines' clocks do not matter.
 """
@@ -38,7 +38,7 @@ from backend.workflow.calls import CallGate
 logger = logging.getLogger(__name__)
 
 FIRST_POLL_SECONDS = 0.02
-LAST_POLL_SECONDS = 0.25
+LAST_POLL_SECONDS = 0.05  # a slot freed in another process is seen within this
 PAUSE_CHECK_SECONDS = 1.0  # how old a reading of `paused_until` may be (unlimited gates only)
 
 _ENSURE_SLOTS = """

@@ -304,7 +304,11 @@ class BatchRun:
         gates: list[CallGate] = [self.lease]
         if budget is not None:
             gates.append(budget)
-        gates += [shared_slots, provider_gate(self.settings, task.llm_provider, task.llm_model)]
+        if len(self.indices) < task.total_samples + task.calibration_samples:
+            # Other batches of the task may run in other workers: its max_workers is shared
+            # through leases. A task of one batch is bounded by this process's semaphore alone.
+            gates.append(shared_slots)
+        gates.append(provider_gate(self.settings, task.llm_provider, task.llm_model))
         return LlmPredictor(
             data,
             self.settings,
