@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # (compose runs `python -m backend.worker` services instead).
     EMBEDDED_WORKER: bool = True
     # A task is queued as jobs of this many samples; workers share a task's jobs.
-    TASK_BATCH_SIZE: int = Field(25, ge=1, le=10_000)
+    TASK_BATCH_SIZE: int = Field(100, ge=1, le=10_000)
     # Jobs one worker process runs at once.
     WORKER_CONCURRENCY: int = Field(8, ge=1, le=256)
     # A worker silent for this long is presumed dead: its jobs go back to the queue. A worker
