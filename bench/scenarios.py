@@ -21,24 +21,11 @@ from bench import analysis
 from bench import status as status_bench
 from bench import workers as worker_scenarios
 from bench.data import TARGETS, demo_split, reference_csv, synthetic_test_csv
-from bench.stack import ROOT, MemoryWatch, Stack, cpu_seconds
-from devstack.api import start_body
+from bench.stack import ROOT, MemoryWatch, Stack, bench_body, cpu_seconds, task_seconds
 from devstack.process import wait_until
 
 LOGNORMAL: dict[str, Any] = {"kind": "lognormal", "mu": -1.6, "sigma": 0.6}
 Result = dict[str, Any]
-
-
-def _body(test: str, reference: str, **extra: Any) -> dict[str, Any]:
-    """The tests' start request, on the MPEA targets with every slot open."""
-    defaults = {"task_name": "bench", "target_properties": TARGETS, "max_workers": 20}
-    return start_body(test, reference, **{**defaults, **extra})
-
-
-def _seconds(task: dict[str, Any]) -> float:
-    started = datetime.fromisoformat(task["started_at"])
-    completed = datetime.fromisoformat(task["completed_at"])
-    return (completed - started).total_seconds()
 
 
 class Bench:
@@ -61,7 +48,7 @@ class Bench:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         self.stack.script(default, samples)
         test = self.stack.upload(f"{prefix}.csv", synthetic_test_csv(n, prefix, seed=n))
-        task_id = self.stack.start(**_body(test, self.reference, **extra))
+        task_id = self.stack.start(**bench_body(test, self.reference, **extra))
         task = self.stack.wait(task_id, timeout)
         if task["status"] != "completed":
             raise RuntimeError(f"task {task_id} ended {task['status']}: {task['error']}")
@@ -91,7 +78,7 @@ class Bench:
             max_iterations=5,
             early_stop=early_stop,
         )
-        makespan = _seconds(task)
+        makespan = task_seconds(task)
         span = max(c["ended"] for c in calls) - min(c["started"] for c in calls)
         chain = analysis.longest_chain(calls)
         total = analysis.total_latency(calls)
@@ -206,7 +193,7 @@ class Bench:
             fake_cpu = cpu_seconds(self.stack.fake.process.pid)  # type: ignore[union-attr]
             pg_cpu = _pg_cpu(self.stack)
             task_id = self.stack.start(
-                **_body(
+                **bench_body(
                     test,
                     self.reference,
                     llm_provider=provider,
@@ -217,7 +204,7 @@ class Bench:
             )
             task = self.stack.wait(task_id, 900)
             predictions = n * rounds
-            wall = _seconds(task)
+            wall = task_seconds(task)
             out[provider] = {
                 "samples": n,
                 "rounds": rounds,
@@ -266,7 +253,7 @@ class Bench:
         self.stack.script({"latency": 0.2, "converge_after": 99})
         test = self.stack.upload("status-load.csv", synthetic_test_csv(1000, "stl", seed=11))
         running = self.stack.start(
-            **_body(test, self.reference, max_iterations=10, early_stop=False, max_workers=20)
+            **bench_body(test, self.reference, max_iterations=10, early_stop=False, max_workers=20)
         )
         wait_until(lambda: self.stack.task(running)["status"] == "running", 60, 0.1)
         try:
@@ -390,7 +377,7 @@ class Bench:
         test = self.stack.upload("rss.csv", synthetic_test_csv(n, "rss", seed=9))
         with MemoryWatch(self.stack.api_pid) as watch:
             task_id = self.stack.start(
-                **_body(test, self.reference, max_iterations=2, max_workers=20)
+                **bench_body(test, self.reference, max_iterations=2, max_workers=20)
             )
             task = self.stack.wait(task_id, 600)
         self.series["rss"] = watch.samples
@@ -404,14 +391,14 @@ class Bench:
                 "figure": f"peak {watch.peak_process / mb:.0f} MB in the worker running it "
                 f"(whole gunicorn tree: {watch.peak_tree / mb:.0f} MB, 1 master + "
                 f"{self.stack.workers} workers); task {task['status']} in "
-                f"{_seconds(task):.0f} s",
+                f"{task_seconds(task):.0f} s",
                 "passed": watch.peak_process <= 500 * mb and task["status"] == "completed",
                 "details": {
                     "samples": n,
                     "peak_process_mb": watch.peak_process / mb,
                     "peak_tree_mb": watch.peak_tree / mb,
                     "status": task["status"],
-                    "makespan_s": _seconds(task),
+                    "makespan_s": task_seconds(task),
                 },
             }
         ]
@@ -428,7 +415,7 @@ class Bench:
         ref_path = self.stack.upload("mpea_reference_split.csv", reference.to_csv(index=False))
         test_path = self.stack.upload("mpea_test_split.csv", test.to_csv(index=False))
         task_id = self.stack.start(
-            **_body(test_path, ref_path, llm_provider="baseline", llm_model="knn")
+            **bench_body(test_path, ref_path, llm_provider="baseline", llm_model="knn")
         )
         self.stack.wait(task_id, 300)
         history = self.stack.http.get(f"/api/results/{task_id}/iterations").json()

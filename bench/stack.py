@@ -9,13 +9,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 
-from devstack.api import ROOT, TERMINAL, ApiProcess, api_env
+from bench.data import TARGETS
+from devstack.api import ROOT, TERMINAL, ApiProcess, api_env, start_body
 from devstack.database import create_database, start_postgres
 from devstack.fakellm import FakeLlmProcess
 from devstack.process import wait_until
@@ -67,6 +69,19 @@ class MemoryWatch:
         self._stop.set()
         if self._thread:
             self._thread.join(5)
+
+
+def bench_body(test: str, reference: str, **extra: Any) -> dict[str, Any]:
+    """The tests' start request, on the MPEA targets with every slot open."""
+    defaults = {"task_name": "bench", "target_properties": TARGETS, "max_workers": 20}
+    return start_body(test, reference, **{**defaults, **extra})
+
+
+def task_seconds(task: dict[str, Any]) -> float:
+    """From a task's start to its end, as the API reports them."""
+    started = datetime.fromisoformat(task["started_at"])
+    completed = datetime.fromisoformat(task["completed_at"])
+    return (completed - started).total_seconds()
 
 
 def cpu_seconds(pid: int) -> float:

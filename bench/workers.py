@@ -18,7 +18,7 @@ import numpy as np
 
 from bench import analysis
 from bench.data import synthetic_test_csv
-from bench.stack import MemoryWatch, cpu_seconds
+from bench.stack import MemoryWatch, bench_body, cpu_seconds, task_seconds
 from devstack.api import TERMINAL
 from devstack.process import wait_until
 
@@ -29,15 +29,7 @@ Result = dict[str, Any]
 
 
 def _body(bench: "Bench", test: str, **extra: Any) -> dict[str, Any]:
-    from bench.scenarios import _body as body
-
-    return body(test, bench.reference, **extra)
-
-
-def _seconds(task: dict[str, Any]) -> float:
-    from bench.scenarios import _seconds as seconds
-
-    return seconds(task)
+    return bench_body(test, bench.reference, **extra)
 
 
 def peak_in_flight(calls: list[dict[str, Any]]) -> int:
@@ -71,8 +63,8 @@ def throughput(bench: "Bench") -> list[Result]:
             "workers": count,
             "status": task["status"],
             "predictions": predictions,
-            "makespan_s": _seconds(task),
-            "predictions_per_s": predictions / _seconds(task),
+            "makespan_s": task_seconds(task),
+            "predictions_per_s": predictions / task_seconds(task),
             "worker_cpu_ms_per_prediction": cpu / predictions * 1000,
         }
     two = runs[2]
@@ -205,7 +197,7 @@ def scale(bench: "Bench") -> list[Result]:
             "key": "workers_scale",
             "what": f"a {n}-sample × {rounds}-round baseline task on 2 workers",
             "bar": "RSS ≤ 300 MB in the API and in each worker; history page p95 ≤ 50 ms",
-            "figure": f"task {task['status']} in {_seconds(task):.0f} s (start request "
+            "figure": f"task {task['status']} in {task_seconds(task):.0f} s (start request "
             f"{start_s:.1f} s); peak RSS: API {watches[0].peak_process / mb:.0f} MB per process, "
             f"workers {', '.join(f'{m:.0f}' for m in worker_mb)} MB; history page of 100 while "
             f"running p95 {p95:.0f} ms",
@@ -216,7 +208,7 @@ def scale(bench: "Bench") -> list[Result]:
             "details": {
                 "samples": n,
                 "start_s": start_s,
-                "makespan_s": _seconds(task),
+                "makespan_s": task_seconds(task),
                 "api_peak_process_mb": watches[0].peak_process / mb,
                 "api_tree_mb": api_mb,
                 "worker_peak_mb": worker_mb,

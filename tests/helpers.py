@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 
 import httpx
 import pandas as pd
+import psycopg
 
 from backend.core.config import Settings
 from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
+from backend.workflow.predictors import LlmPredictor
 from backend.workflow.task_data import TaskData, prepare
 from devstack import api as devstack_api
 from devstack.api import ROOT, TERMINAL, start_body
@@ -181,3 +183,28 @@ def fresh_database(pg: Any, template: str | None) -> str:
 def api_env(db: str, data_dir: Path, fake: Any, **extra: str) -> dict[str, str]:
     """The API's environment for a test stack on `db`, calling the fake LLM `fake`."""
     return devstack_api.api_env(db, data_dir, fake.url, **extra)
+
+
+def fake_llm_predictor(
+    fake: Any, ids: list[str], temperature: float = 0.0, data: TaskData | None = None, **kw: Any
+) -> LlmPredictor:
+    """An LlmPredictor on `ids` calling the fake LLM, with fast retries; `kw` adds gates or a
+    cache."""
+    settings = Settings(LLM_API_BASE=fake.url, RETRY_BACKOFF_FACTOR=0, RETRY_MAX_WAIT_SECONDS=0.05)
+    return LlmPredictor(
+        data or task_data(ids),
+        settings,
+        provider="openai",
+        model="fake-model",
+        temperature=temperature,
+        max_rounds=3,
+        threshold=0.01,
+        **kw,
+    )
+
+
+def query(env: dict[str, str], sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on the database of a stack started with `env` (its DATABASE_URL)."""
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as connection:
+        return connection.execute(sql, params).fetchall()

@@ -301,5 +301,12 @@ def close_unfinished_samples(session: Session, task_id: int) -> None:
     )
 
 
-def fail(session: Session, task_id: int, error: str) -> bool:
-    return stop(session, task_id, status=TaskStatus.FAILED, reason=None, error=redact(error))
+def fail(session: Session, task_id: int, error: str, spare_job: int = -1) -> bool:
+    return stop(
+        session,
+        task_id,
+        status=TaskStatus.FAILED,
+        reason=None,
+        error=redact(error),
+        spare_job=spare_job,
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import cast, func, insert, literal, select, update
+from sqlalchemy import cast, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
@@ -34,6 +34,7 @@ from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
 from backend.workflow.task_data import (
     CalibrationSet,
+    SampleInput,
     TaskData,
     TaskDataError,
     calibration_set,
@@ -196,45 +197,44 @@ def create_task(
     session.add(task)
     session.flush()
     # In slices: a 100 000-sample task never holds all its rows as dicts at once.
-    for first in range(0, len(checked.data.samples), INSERT_SLICE):
+    data = checked.data
+    for first in range(0, len(data.samples), INSERT_SLICE):
         rows = [
-            {
-                "task_id": task.id,
-                "sample_index": s.index,
-                "sample_id": s.sample_id,
-                "composition": s.composition,
-                "truth": s.truth,
-                "neighbours": stored_neighbours(checked.data, position),
-                "status": SampleStatus.PENDING,
-                "iterations_done": 0,
-                "calibration": False,
-            }
-            for position, s in enumerate(
-                checked.data.samples[first : first + INSERT_SLICE], start=first
-            )
+            _sample_row(task.id, s, stored_neighbours(data, position), calibration=False)
+            for position, s in enumerate(data.samples[first : first + INSERT_SLICE], start=first)
         ]
         session.execute(insert(Sample), rows)
     if checked.calibration is not None:
         # After the test samples in sample_index, so their jobs come last.
+        extra = checked.calibration
         rows = [
-            {
-                "task_id": task.id,
-                "sample_index": s.index,
-                "sample_id": s.sample_id,
-                "composition": s.composition,
-                "truth": s.truth,
-                "neighbours": neighbour_pairs(
-                    checked.calibration.neighbours[j], checked.calibration.distances[j]
-                ),
-                "status": SampleStatus.PENDING,
-                "iterations_done": 0,
-                "calibration": True,
-            }
-            for j, s in enumerate(checked.calibration.samples)
+            _sample_row(
+                task.id,
+                s,
+                neighbour_pairs(extra.neighbours[j], extra.distances[j]),
+                calibration=True,
+            )
+            for j, s in enumerate(extra.samples)
         ]
         session.execute(insert(Sample), rows)
     queue.enqueue_task(session, task.id, task.priority, settings.TASK_BATCH_SIZE)
     return task
+
+
+def _sample_row(
+    task_id: int, sample: SampleInput, neighbours: list[list[float]], calibration: bool
+) -> dict[str, Any]:
+    return {
+        "task_id": task_id,
+        "sample_index": sample.index,
+        "sample_id": sample.sample_id,
+        "composition": sample.composition,
+        "truth": sample.truth,
+        "neighbours": neighbours,
+        "status": SampleStatus.PENDING,
+        "iterations_done": 0,
+        "calibration": calibration,
+    }
 
 
 def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[str, Any]:
@@ -270,18 +270,7 @@ def cancel_task(session: Session, task_id: int) -> Task:
         return task
     if task.status not in ACTIVE_TASK_STATUSES:
         raise TaskAlreadyFinished(f"task {task_id} is already {task.status}")
-    session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.status.in_(ACTIVE_TASK_STATUSES))
-        .values(
-            status=TaskStatus.CANCELLED,
-            early_stop_reason=EarlyStopReason.CANCELLED,
-            completed_at=func.now(),
-        )
-    )
-    task_store.close_unfinished_samples(session, task_id)
-    queue.cancel_jobs(session, task_id)
-    task_store.release_task_slots(session, task_id)
+    task_store.stop(session, task_id, status=TaskStatus.CANCELLED, reason=EarlyStopReason.CANCELLED)
     session.refresh(task)
     return task
 

@@ -143,17 +143,11 @@ def _load(task_id: int, indices: list[int]) -> Loaded | None:
         return Loaded(task, points, inputs)
 
 
-def _end(task_id: int, *, error: str | None = None, budget: bool = False, job_id: int) -> None:
+def _end(task_id: int, *, job_id: int, error: str | None = None, budget: bool = False) -> None:
+    """Fail the task (`error`), stop it for its budget, or complete it if nothing is left."""
     with unit_of_work() as session:
         if error:
-            task_store.stop(
-                session,
-                task_id,
-                status=TaskStatus.FAILED,
-                reason=None,
-                error=error,
-                spare_job=job_id,
-            )
+            task_store.fail(session, task_id, error, spare_job=job_id)
         elif budget:
             task_store.stop(
                 session,
@@ -164,11 +158,6 @@ def _end(task_id: int, *, error: str | None = None, budget: bool = False, job_id
             )
         else:
             task_store.finish_if_done(session, task_id)
-
-
-def _fail(task_id: int, error: str) -> None:
-    with unit_of_work() as session:
-        task_store.fail(session, task_id, error)
 
 
 class BatchRun:
@@ -196,21 +185,21 @@ class BatchRun:
             try:
                 error, budget = await self._run_samples(loaded) if loaded.points else (None, False)
             except (DatasetUnreadable, InvalidConfig, TaskDataError) as exc:
-                await asyncio.to_thread(_fail, self.task_id, f"cannot read the task's data: {exc}")
+                error = f"cannot read the task's data: {exc}"
+                await asyncio.to_thread(_end, self.task_id, job_id=self.job_id, error=error)
                 return
             except (asyncio.CancelledError, *DATABASE_AWAY):
                 raise  # cancelled or aborted; the database is away: the queue retries it
             except Exception as exc:
                 logger.exception("batch crashed")
-                await asyncio.to_thread(
-                    _fail, self.task_id, f"internal error: {type(exc).__name__}: {exc}"
-                )
+                error = f"internal error: {type(exc).__name__}: {exc}"
+                await asyncio.to_thread(_end, self.task_id, job_id=self.job_id, error=error)
                 return
             if self.lease.lost.is_set():
                 return  # another worker runs these samples now
             logger.info("batch done", extra={"samples": len(loaded.points)})
             await asyncio.to_thread(
-                _end, self.task_id, error=error, budget=budget, job_id=self.job_id
+                _end, self.task_id, job_id=self.job_id, error=error, budget=budget
             )
 
     def _data(self, task: Task, loaded: Loaded) -> TaskData:

@@ -235,7 +235,6 @@ class CalibrationSet:
     samples: list[SampleInput]
     neighbours: np.ndarray  # (samples, k) reference row indices, nearest first
     distances: np.ndarray
-    rows: list[int]  # which reference rows (of those with every target, in file order)
 
 
 def calibration_rows(n: int, count: int) -> list[int]:
@@ -269,4 +268,4 @@ def calibration_set(data: TaskData, count: int, top_k: int, first_index: int) ->
         )
         for j, row in enumerate(rows)
     ]
-    return CalibrationSet(samples, neighbours, distances, rows)
+    return CalibrationSet(samples, neighbours, distances)

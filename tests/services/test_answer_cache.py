@@ -9,23 +9,14 @@ from backend.services.answer_cache import PgAnswerCache, answer_cache
 from backend.workflow.llm import LlmReply
 from backend.workflow.predictors import Answer, LlmPredictor, RunLimits
 from devstack.fakellm import FakeLlm
-from tests.helpers import on_database, task_data, unique_ids
+from tests.helpers import fake_llm_predictor, on_database, unique_ids
 
 VALUES = {"UTS": 800.0, "El": 15.0}
 
 
 def predictor(fake: FakeLlm, ids: list[str], temperature: float) -> LlmPredictor:
-    settings = Settings(LLM_API_BASE=fake.url, RETRY_BACKOFF_FACTOR=0)
-    return LlmPredictor(
-        task_data(ids),
-        settings,
-        provider="openai",
-        model="fake-model",
-        temperature=temperature,
-        max_rounds=3,
-        threshold=0.01,
-        cache=answer_cache(settings),  # a new object each time: as another process would
-    )
+    # A new cache object each time: as another process would have.
+    return fake_llm_predictor(fake, ids, temperature, cache=answer_cache(Settings()))
 
 
 async def predict(p: LlmPredictor) -> Answer:

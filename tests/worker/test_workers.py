@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from devstack.worker import WorkerProcess
@@ -17,6 +16,7 @@ from tests.helpers import (
     api_env,
     fresh_database,
     overlapping_asks,
+    query,
     reference_table,
     sample_table,
     stored_rounds,
@@ -68,13 +68,6 @@ def test_the_api_only_queues_and_a_worker_process_runs_the_task(stack, fake_llm,
     assert '"embedded_worker": false' in server.log()
 
 
-def rounds_stored(api: ApiClient, task_id: int) -> int:
-    response = api.get(f"/api/results/{task_id}/iterations")
-    if response.status_code != 200:
-        return 0  # no round yet
-    return sum(len(s["targets"]["UTS"]["iterations"]) for s in response.json()["samples"].values())
-
-
 def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(stack, fake_llm, tmp_path):
     server, env = stack
     ids = unique_ids(24, prefix="W")
@@ -86,7 +79,7 @@ def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(stack, 
             task_id = api.start(
                 sample_table(ids), reference_table(), max_workers=4, max_iterations=6
             )
-            wait_until(lambda: rounds_stored(api, task_id) >= 20, timeout=60)
+            wait_until(lambda: len(stored_rounds(api, task_id)) >= 20, timeout=60)
             workers[0].kill()
             killed_at = time.monotonic()
             asked_at_kill = {(c.sample_id, c.round) for i in ids for c in fake_llm.calls(i)}
@@ -108,12 +101,6 @@ def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(stack, 
     # Both workers ran batches of the one task.
     assert all("batch started" in w.log() for w in workers), [w.log()[-2000:] for w in workers]
     assert took < 60
-
-
-def query(env: dict[str, str], sql: str, *params: object) -> list[tuple]:
-    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(url) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 def running_jobs(env: dict[str, str], task_id: int) -> int:

@@ -7,13 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from backend.core.config import Settings
 from backend.workflow.calls import cache_key
 from backend.workflow.llm import LlmReply, prompt_messages
 from backend.workflow.predictors import Answer, LlmPredictor, RunLimits
 from backend.workflow.prompts import render_prompt
 from devstack.fakellm import FakeLlm
-from tests.helpers import task_data, unique_ids
+from tests.helpers import fake_llm_predictor, task_data, unique_ids
 
 VALUES = {"UTS": 800.0, "El": 15.0}
 
@@ -54,20 +53,6 @@ class MemoryCache:
         self.entries.setdefault(key, reply)
 
 
-def predictor(fake: FakeLlm, ids: list[str], temperature: float = 0.0, **kw: Any) -> LlmPredictor:
-    settings = Settings(LLM_API_BASE=fake.url, RETRY_BACKOFF_FACTOR=0, RETRY_MAX_WAIT_SECONDS=0.05)
-    return LlmPredictor(
-        task_data(ids),
-        settings,
-        provider="openai",
-        model="fake-model",
-        temperature=temperature,
-        max_rounds=3,
-        threshold=0.01,
-        **kw,
-    )
-
-
 def predict(p: LlmPredictor, limits: RunLimits | None = None) -> Answer:
     async def go() -> Answer:
         return await p.predict(0, [], limits or RunLimits(asyncio.Semaphore(2), asyncio.Event()))
@@ -91,7 +76,9 @@ def test_gates_are_entered_in_order_inside_the_task_slot_around_each_attempt(fak
     events: list[Any] = []
     slots = asyncio.Semaphore(1)
     gates = [RecordingGate("provider", events, slots), RecordingGate("other", events, slots)]
-    answer = predict(predictor(fake_llm, ids, gates=gates), RunLimits(slots, asyncio.Event()))
+    answer = predict(
+        fake_llm_predictor(fake_llm, ids, gates=gates), RunLimits(slots, asyncio.Event())
+    )
     assert answer.values == VALUES and answer.attempts == 2 and not answer.cached
     one_attempt = [
         ("enter", "provider", True),
@@ -109,7 +96,9 @@ def test_a_429_with_retry_after_pauses_every_gate_before_the_retry(fake_llm: Fak
     events: list[Any] = []
     slots = asyncio.Semaphore(1)
     gates = [RecordingGate("a", events, slots), RecordingGate("b", events, slots)]
-    answer = predict(predictor(fake_llm, ids, gates=gates), RunLimits(slots, asyncio.Event()))
+    answer = predict(
+        fake_llm_predictor(fake_llm, ids, gates=gates), RunLimits(slots, asyncio.Event())
+    )
     assert answer.attempts == 2
     pauses = [e for e in events if e[0] == "pause"]
     # Capped at RETRY_MAX_WAIT_SECONDS, as the caller's own wait is.
@@ -129,7 +118,7 @@ def test_a_500_does_not_pause(fake_llm: FakeLlm):
     fake_llm.script({ids[0]: {"rounds": [[{"status": 500}, VALUES]]}})
     events: list[Any] = []
     slots = asyncio.Semaphore(1)
-    predict(predictor(fake_llm, ids, gates=[RecordingGate("a", events, slots)]))
+    predict(fake_llm_predictor(fake_llm, ids, gates=[RecordingGate("a", events, slots)]))
     assert not [e for e in events if e[0] == "pause"]
 
 
@@ -139,7 +128,7 @@ def test_a_cache_hit_makes_no_call_and_costs_nothing(fake_llm: FakeLlm):
     cache = MemoryCache()
     events: list[Any] = []
     slots = asyncio.Semaphore(1)
-    p = predictor(fake_llm, ids, cache=cache, gates=[RecordingGate("a", events, slots)])
+    p = fake_llm_predictor(fake_llm, ids, cache=cache, gates=[RecordingGate("a", events, slots)])
     first = predict(p)
     assert not first.cached and first.attempts == 1 and len(cache.entries) == 1
     events.clear()
@@ -171,7 +160,7 @@ def test_an_answer_that_did_not_parse_is_not_cached(fake_llm: FakeLlm):
             await super().put(key, reply)
 
     spy = Spy()
-    answer = predict(predictor(fake_llm, ids, cache=spy))
+    answer = predict(fake_llm_predictor(fake_llm, ids, cache=spy))
     assert answer.attempts == 2 and answer.values == VALUES
     assert len(spy.entries) == 1 and "no numbers" not in next(iter(spy.entries.values())).text
 
@@ -182,7 +171,7 @@ def test_an_answer_that_did_not_parse_is_not_cached(fake_llm: FakeLlm):
         "garbage", 1, 1, None, 1.0
     )
     before = len(fake_llm.calls(ids[0]))
-    assert not predict(predictor(fake_llm, ids, cache=cache)).cached
+    assert not predict(fake_llm_predictor(fake_llm, ids, cache=cache)).cached
     assert len(fake_llm.calls(ids[0])) == before + 1
 
 
@@ -190,7 +179,7 @@ def test_the_cache_is_used_only_at_temperature_zero(fake_llm: FakeLlm):
     ids = unique_ids(1)
     fake_llm.script({ids[0]: {"rounds": [VALUES]}})
     cache = MemoryCache()
-    p = predictor(fake_llm, ids, temperature=0.7, cache=cache)
+    p = fake_llm_predictor(fake_llm, ids, temperature=0.7, cache=cache)
     assert not predict(p).cached
     assert not predict(p).cached
     assert cache.entries == {} and cache.gets == 0
@@ -208,5 +197,5 @@ def test_an_unreadable_cache_asks_the_provider(fake_llm: FakeLlm):
         async def put(self, key: str, reply: LlmReply) -> None:
             raise ConnectionError("database gone")
 
-    answer = predict(predictor(fake_llm, ids, cache=Broken()))
+    answer = predict(fake_llm_predictor(fake_llm, ids, cache=Broken()))
     assert answer.values == VALUES and not answer.cached
