@@ -31,9 +31,9 @@ def min_rounds(request: StartRequest) -> int:
 
 
 def estimate(
-    settings: Settings, request: StartRequest, data: TaskData, position: int
+    settings: Settings, request: StartRequest, data: TaskData, samples: int
 ) -> dict[str, Any]:
-    samples = len(data.samples)
+    """`data` holds the previewed sample alone; the task has `samples` test samples."""
     if request.llm_provider != Provider.BASELINE:
         samples += request.calibration_samples  # predicted like test samples, paid the same
     rounds_min, rounds_max = min_rounds(request), request.max_iterations
@@ -63,7 +63,7 @@ def estimate(
             target,
             render_prompt(
                 data,
-                position,
+                0,
                 [previous] * done,
                 max_rounds=request.max_iterations,
                 threshold=request.convergence_threshold,

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from backend.workflow.knn import knn_weighted
-from backend.workflow.retrieval import nearest_others
-from backend.workflow.task_data import TaskData
+from backend.workflow.retrieval import ReferenceIndex, nearest_others
+from backend.workflow.task_data import ReferencePart
 
 LEVEL = 0.9
 # Leave-one-out over at most this many reference rows (a seeded subset beyond it): the cost is
-# rows × references distances, paid once when the task is created.
+# rows × references distances, paid once per task by the worker that first runs it.
 MAX_CALIBRATION_ROWS = 2000
 SEED = 0
 
@@ -44,8 +44,10 @@ def min_calibration_rows(level: float = LEVEL) -> int:
     return n
 
 
-def baseline_calibration(data: TaskData, top_k: int) -> dict[str, Any] | None:
-    features, targets = data.reference_features, data.reference_targets
+def baseline_calibration(
+    index: ReferenceIndex, part: ReferencePart, names: list[str], top_k: int
+) -> dict[str, Any] | None:
+    features, targets = index.matrix, part.reference_targets
     n = len(features)
     if n < 2:
         return None
@@ -54,7 +56,7 @@ def baseline_calibration(data: TaskData, top_k: int) -> dict[str, Any] | None:
         rows = np.sort(np.random.default_rng(SEED).choice(n, MAX_CALIBRATION_ROWS, replace=False))
     neighbours, distances = nearest_others(features, rows, min(top_k, n - 1))
     residuals = targets[rows] - knn_weighted(targets, neighbours, distances)
-    widths = {t: conformal_half_width(residuals[:, i]) for i, t in enumerate(data.targets)}
+    widths = {t: conformal_half_width(residuals[:, i]) for i, t in enumerate(names)}
     return {
         "level": LEVEL,
         "n": len(rows),

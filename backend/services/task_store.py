@@ -110,6 +110,26 @@ _SAVE_FAILURE = text(
 )
 
 
+def store_neighbours(session: Session, task_id: int, neighbours: dict[int, Any]) -> None:
+    """Samples' nearest references, retrieved by the batch that first runs them."""
+    session.execute(
+        update(Sample),
+        [
+            {"task_id": task_id, "sample_index": index, "neighbours": pairs}
+            for index, pairs in neighbours.items()
+        ],
+    )
+
+
+def store_calibration(session: Session, task_id: int, calibration: dict[str, Any]) -> None:
+    """A baseline task's intervals (leave-one-out), set once by whichever batch comes first."""
+    session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.calibration.is_(None))
+        .values(calibration=calibration)
+    )
+
+
 class TaskStore:
     """The graph's RoundSink for one task."""
 

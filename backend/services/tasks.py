@@ -1,6 +1,7 @@
 """Task lifecycle: check a configuration, create a task, list, cancel, retry failed samples.
 
-Everything checkable is checked before a row is written: a bad request creates nothing.
+Everything checkable is checked before a row is written: a bad request creates nothing. Checks
+retrieve nothing: the nearest references are the worker's (backend/worker/batch.py).
 """
 
 from dataclasses import dataclass
@@ -28,30 +29,29 @@ from backend.core.vocabulary import (
 )
 from backend.db.models import Prediction, Sample, Task
 from backend.schemas import PromptPreviewRequest, RetryRequest, StartRequest
-from backend.services import csv_files, estimates, intervals, queue, task_store
+from backend.services import csv_files, estimates, queue, task_store
 from backend.services.paths import resolve_data_path
 from backend.workflow.llm import missing_credentials
 from backend.workflow.prompts import render_prompt
 from backend.workflow.task_data import (
-    CalibrationSet,
+    CheckedTables,
     SampleInput,
-    TaskData,
     TaskDataError,
-    calibration_set,
+    calibration_samples,
+    check_tables,
+    composition_frame,
     find_id_column,
     max_calibration_samples,
-    neighbour_pairs,
-    prepare,
-    stored_neighbours,
+    tables_data,
 )
 
 
 @dataclass
 class CheckedConfig:
     request: StartRequest
-    data: TaskData
+    tables: CheckedTables
     # An LLM task's calibration samples (none for the baseline, or calibration_samples 0).
-    calibration: CalibrationSet | None = None
+    calibration: list[SampleInput]
 
 
 def load_tables(settings: Settings, config: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -80,8 +80,8 @@ def _check_sample_cap(settings: Settings, test: pd.DataFrame) -> None:
         )
 
 
-def _check_sample_ids(data: TaskData, id_column: str | None) -> None:
-    for sample in data.samples:
+def _check_sample_ids(tables: CheckedTables, id_column: str | None) -> None:
+    for sample in tables.samples:
         if len(sample.sample_id) > MAX_SAMPLE_ID:
             raise InvalidConfig(
                 f"id_column {id_column}: values must be at most {MAX_SAMPLE_ID} "
@@ -92,27 +92,24 @@ def _check_sample_ids(data: TaskData, id_column: str | None) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def prepare_task_data(
-    settings: Settings, config: dict[str, Any], sample_indices: list[int] | None = None
-) -> TaskData:
+def checked_tables(settings: Settings, config: dict[str, Any]) -> CheckedTables:
     test, reference = load_tables(settings, config)
     try:
-        data = prepare(
+        tables = check_tables(
             test,
             reference,
             list(config["target_properties"]),
-            top_k=config.get("reference_top_k", 5),
             feature_columns=config.get("feature_columns"),
             id_column=config.get("id_column"),
-            sample_indices=sample_indices,
         )
     except TaskDataError as exc:
         raise InvalidConfig(str(exc)) from exc
-    _check_sample_ids(data, config.get("id_column") or find_id_column(test, None))
-    return data
+    _check_sample_ids(tables, config.get("id_column") or find_id_column(test, None))
+    return tables
 
 
 def check_config(settings: Settings, request: StartRequest) -> CheckedConfig:
+    """Every check `start` makes; nothing is retrieved here (the worker retrieves per batch)."""
     if not request.enable_iteration:
         raise InvalidConfig("enable_iteration must be true on this endpoint")
     if len(set(request.target_properties)) != len(request.target_properties):
@@ -120,29 +117,29 @@ def check_config(settings: Settings, request: StartRequest) -> CheckedConfig:
     problem = missing_credentials(request.llm_provider, settings)
     if problem:
         raise ProviderUnavailable(f"llm_provider {request.llm_provider}: {problem}")
-    data = prepare_task_data(settings, run_config(request))
-    return CheckedConfig(request, data, _calibration_set(settings, request, data))
+    tables = checked_tables(settings, run_config(request))
+    return CheckedConfig(request, tables, _calibration_samples(settings, request, tables))
 
 
-def _calibration_set(
-    settings: Settings, request: StartRequest, data: TaskData
-) -> CalibrationSet | None:
+def _calibration_samples(
+    settings: Settings, request: StartRequest, tables: CheckedTables
+) -> list[SampleInput]:
     """The baseline accepts calibration_samples and ignores it: it calibrates by leave-one-out."""
     count = request.calibration_samples
     if request.llm_provider == Provider.BASELINE or count == 0:
-        return None
+        return []
     if count > settings.MAX_CALIBRATION_SAMPLES:
         raise InvalidConfig(
             f"calibration_samples: {count}; at most MAX_CALIBRATION_SAMPLES="
             f"{settings.MAX_CALIBRATION_SAMPLES}"
         )
-    limit = max_calibration_samples(data)
+    limit = max_calibration_samples(tables.part)
     if count > limit:
         raise InvalidConfig(
             f"calibration_samples: {count}; at most {limit} with this reference file (its "
             f"{limit + 1} rows with every target, minus 1: each needs another row as neighbour)"
         )
-    return calibration_set(data, count, request.reference_top_k, first_index=len(data.samples))
+    return calibration_samples(tables, count, first_index=len(tables.samples))
 
 
 def run_config(request: StartRequest) -> dict[str, Any]:
@@ -159,20 +156,13 @@ def run_config(request: StartRequest) -> dict[str, Any]:
     )
 
 
-def calibration(checked: CheckedConfig) -> dict[str, Any] | None:
-    """The baseline always has intervals; an LLM task's come when it completes, from its
-    calibration samples (task_store.finish_if_done)."""
-    if checked.request.llm_provider != "baseline":
-        return None
-    return intervals.baseline_calibration(checked.data, checked.request.reference_top_k)
-
-
 def create_task(
     session: Session, settings: Settings, checked: CheckedConfig, owner_id: int | None = None
 ) -> Task:
-    """The task, its samples (with their nearest references, computed once here) and its jobs,
-    in the caller's transaction."""
+    """The task, its samples and its jobs, in the caller's transaction. Samples are stored
+    without neighbours: the worker that first runs one retrieves them and stores them."""
     request = checked.request
+    tables = checked.tables
     task = Task(
         owner_id=owner_id,
         name=request.task_name,
@@ -186,51 +176,36 @@ def create_task(
         early_stop=request.early_stop,
         max_workers=request.max_workers,
         target_properties=request.target_properties,
-        # The resolved input columns: batches rebuild prompts from the reference file alone.
-        config={**run_config(request), "features": checked.data.feature_columns},
-        total_samples=len(checked.data.samples),
-        calibration=calibration(checked),
-        calibration_samples=len(checked.calibration.samples) if checked.calibration else 0,
+        # The resolved columns: batches rebuild prompts and retrieval from the reference alone.
+        config={
+            **run_config(request),
+            "features": tables.feature_columns,
+            "feature_kinds": {"numeric": tables.numeric, "categorical": tables.categorical},
+        },
+        total_samples=len(tables.samples),
+        calibration_samples=len(checked.calibration),
         priority=request.priority,
         max_cost_usd=request.max_cost_usd,
     )
     session.add(task)
     session.flush()
-    # In slices: a 100 000-sample task never holds all its rows as dicts at once.
-    data = checked.data
-    for first in range(0, len(data.samples), INSERT_SLICE):
-        rows = [
-            _sample_row(task.id, s, stored_neighbours(data, position), calibration=False)
-            for position, s in enumerate(data.samples[first : first + INSERT_SLICE], start=first)
-        ]
-        session.execute(insert(Sample), rows)
-    if checked.calibration is not None:
-        # After the test samples in sample_index, so their jobs come last.
-        extra = checked.calibration
-        rows = [
-            _sample_row(
-                task.id,
-                s,
-                neighbour_pairs(extra.neighbours[j], extra.distances[j]),
-                calibration=True,
-            )
-            for j, s in enumerate(extra.samples)
-        ]
+    # In slices: a 100 000-sample task never holds all its rows as dicts at once. Calibration
+    # samples come after the test samples in sample_index, so their jobs come last.
+    everything = [(s, False) for s in tables.samples] + [(s, True) for s in checked.calibration]
+    for first in range(0, len(everything), INSERT_SLICE):
+        rows = [_sample_row(task.id, s, c) for s, c in everything[first : first + INSERT_SLICE]]
         session.execute(insert(Sample), rows)
     queue.enqueue_task(session, task.id, task.priority, settings.TASK_BATCH_SIZE)
     return task
 
 
-def _sample_row(
-    task_id: int, sample: SampleInput, neighbours: list[list[float]], calibration: bool
-) -> dict[str, Any]:
+def _sample_row(task_id: int, sample: SampleInput, calibration: bool) -> dict[str, Any]:
     return {
         "task_id": task_id,
         "sample_index": sample.index,
         "sample_id": sample.sample_id,
         "composition": sample.composition,
         "truth": sample.truth,
-        "neighbours": neighbours,
         "status": SampleStatus.PENDING,
         "iterations_done": 0,
         "calibration": calibration,
@@ -239,21 +214,23 @@ def _sample_row(
 
 def preview_prompt(settings: Settings, request: PromptPreviewRequest) -> dict[str, Any]:
     checked = check_config(settings, request)
-    if request.sample_index >= len(checked.data.samples):
-        raise InvalidConfig(f"sample_index must be between 0 and {len(checked.data.samples) - 1}")
-    sample = checked.data.samples[request.sample_index]
+    tables = checked.tables
+    if request.sample_index >= len(tables.samples):
+        raise InvalidConfig(f"sample_index must be between 0 and {len(tables.samples) - 1}")
+    # Retrieval for the previewed sample alone.
+    sample = tables.samples[request.sample_index]
+    neighbours, distances = tables.index().nearest(
+        composition_frame([sample], tables.feature_columns), request.reference_top_k
+    )
+    data = tables_data(tables, [sample], neighbours, distances)
     prompt = render_prompt(
-        checked.data,
-        request.sample_index,
-        [],
-        max_rounds=request.max_iterations,
-        threshold=request.convergence_threshold,
+        data, 0, [], max_rounds=request.max_iterations, threshold=request.convergence_threshold
     )
     return {
         "sample_index": sample.index,
         "sample_id": sample.sample_id,
         "prompt": prompt,
-        "estimate": estimates.estimate(settings, request, checked.data, request.sample_index),
+        "estimate": estimates.estimate(settings, request, data, len(tables.samples)),
     }
 
 

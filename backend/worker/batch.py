@@ -25,7 +25,7 @@ from backend.core.logging import log_context
 from backend.core.vocabulary import EarlyStopReason, Provider, TaskStatus
 from backend.db.models import Sample, Task
 from backend.db.session import unit_of_work
-from backend.services import csv_files, task_store
+from backend.services import csv_files, intervals, task_store
 from backend.services.answer_cache import answer_cache
 from backend.services.paths import resolve_data_path
 from backend.services.provider_limits import provider_gate
@@ -35,12 +35,15 @@ from backend.workflow.convergence import sample_converged_at
 from backend.workflow.errors import TaskAuthError
 from backend.workflow.graph import LoopRules, build_sample_graph, recursion_limit
 from backend.workflow.predictors import BaselinePredictor, LlmPredictor, Predictor, RunLimits
+from backend.workflow.retrieval import ReferenceIndex
 from backend.workflow.task_data import (
     ReferencePart,
     SampleInput,
     TaskData,
     TaskDataError,
     batch_data,
+    calibration_neighbours,
+    retrieve,
     shared_reference_part,
 )
 
@@ -114,10 +117,17 @@ class WorkerRuntime:
 
 
 @dataclass
+class StoredSample:
+    input: SampleInput
+    neighbours: list[list[float]] | None  # None until a batch has retrieved them
+    calibration: bool
+
+
+@dataclass
 class Loaded:
     task: Task
     points: list[task_store.ResumePoint]
-    inputs: dict[int, tuple[SampleInput, list[list[float]]]]
+    samples: dict[int, StoredSample]
 
 
 def _load(task_id: int, indices: list[int]) -> Loaded | None:
@@ -132,15 +142,33 @@ def _load(task_id: int, indices: list[int]) -> Loaded | None:
                 Sample.sample_index.in_([p.sample_index for p in points]),
             )
         ).scalars()
-        inputs = {
-            s.sample_index: (
+        samples = {
+            s.sample_index: StoredSample(
                 SampleInput(s.sample_index, s.sample_id, s.composition, s.truth),
-                s.neighbours or [],
+                s.neighbours,
+                s.calibration,
             )
             for s in rows
         }
         session.expunge(task)
-        return Loaded(task, points, inputs)
+        return Loaded(task, points, samples)
+
+
+def _retrieve(
+    task: Task, index: ReferenceIndex, features: list[str], new: list[StoredSample], top_k: int
+) -> dict[int, list[list[float]]]:
+    """New samples' nearest references by sample_index: a test sample's from its inputs, a
+    calibration sample's leave-one-out (its own reference row left out)."""
+    found: dict[int, list[list[float]]] = {}
+    tests = [s.input for s in new if not s.calibration]
+    if tests:
+        found |= zip([s.index for s in tests], retrieve(index, features, tests, top_k), strict=True)
+    extra = [s.input.index for s in new if s.calibration]
+    if extra:
+        positions = [i - task.total_samples for i in extra]
+        pairs = calibration_neighbours(index, task.calibration_samples, positions, top_k)
+        found |= zip(extra, pairs, strict=True)
+    return found
 
 
 def _end(task_id: int, *, job_id: int, error: str | None = None, budget: bool = False) -> None:
@@ -203,21 +231,41 @@ class BatchRun:
             )
 
     def _data(self, task: Task, loaded: Loaded) -> TaskData:
+        """The batch's TaskData. Samples run for the first time are retrieved here (and stored:
+        never again); a baseline task's intervals likewise."""
         config = task.config
         path = resolve_data_path(
             self.settings.DATA_DIR, config["reference_file_path"], "reference_file_path"
         )
+        targets = list(task.target_properties)
         features = list(config.get("features") or config.get("feature_columns") or [])
-        part = self.runtime.references.get(
-            path, list(task.target_properties), features, config.get("id_column")
-        )
-        inputs = [loaded.inputs[p.sample_index] for p in loaded.points]
+        part = self.runtime.references.get(path, targets, features, config.get("id_column"))
+        samples = [loaded.samples[p.sample_index] for p in loaded.points]
+        new = [s for s in samples if s.neighbours is None]
+        baseline_intervals = task.llm_provider == Provider.BASELINE and task.calibration is None
+        if new or baseline_intervals:
+            kinds = config.get("feature_kinds") or {}
+            index = part.index(kinds.get("numeric", []), kinds.get("categorical", []))
+            top_k = config.get("reference_top_k", 5)
+            retrieved = _retrieve(task, index, features, new, top_k)
+            calibration = (
+                intervals.baseline_calibration(index, part, targets, top_k)
+                if baseline_intervals
+                else None
+            )
+            with unit_of_work() as session:
+                if retrieved:
+                    task_store.store_neighbours(session, task.id, retrieved)
+                if calibration:
+                    task_store.store_calibration(session, task.id, calibration)
+            for sample in new:
+                sample.neighbours = retrieved[sample.input.index]
         return batch_data(
             part,
-            list(task.target_properties),
+            targets,
             features,
-            [sample for sample, _ in inputs],
-            [neighbours for _, neighbours in inputs],
+            [s.input for s in samples],
+            [s.neighbours or [] for s in samples],
         )
 
     async def _run_samples(self, loaded: Loaded) -> tuple[str | None, bool]:

@@ -1,5 +1,7 @@
 """The k most similar reference rows per test sample, for all samples at once (vectorized)."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -19,31 +21,48 @@ def split_feature_kinds(frame: pd.DataFrame, columns: list[str]) -> tuple[list[s
     return numeric, categorical
 
 
-def encode(
-    test: pd.DataFrame,
-    reference: pd.DataFrame,
-    numeric: list[str],
-    categorical: list[str],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Standardize numeric columns with the reference statistics; one-hot the categories."""
-    ref_num = reference[numeric].to_numpy(dtype=float)
-    test_num = test[numeric].to_numpy(dtype=float)
-    mean = np.nanmean(ref_num, axis=0) if numeric else np.zeros(0)
-    std = np.nanstd(ref_num, axis=0) if numeric else np.zeros(0)
-    std[~(std > 0)] = 1.0
-    mean = np.nan_to_num(mean)
-    # A missing value sits at the mean: it neither attracts nor repels.
-    ref_parts = [np.nan_to_num((ref_num - mean) / std)]
-    test_parts = [np.nan_to_num((test_num - mean) / std)]
-    for column in categorical:
-        levels = sorted(set(reference[column].dropna().astype(str)))
-        ref_parts.append(_one_hot(reference[column], levels))
-        test_parts.append(_one_hot(test[column], levels))
-    return np.hstack(test_parts), np.hstack(ref_parts)
+@dataclass
+class ReferenceIndex:
+    """The reference rows encoded as retrieval compares them, and the encoding itself: numeric
+    columns standardized with the reference statistics, categories one-hot. Test rows are
+    encoded the same way whenever they come (a batch, one previewed sample)."""
+
+    numeric: list[str]
+    categorical: list[str]
+    mean: np.ndarray
+    std: np.ndarray
+    levels: dict[str, list[str]]
+    matrix: np.ndarray  # (reference rows, encoded columns)
+
+    @classmethod
+    def build(
+        cls, reference: pd.DataFrame, numeric: list[str], categorical: list[str]
+    ) -> "ReferenceIndex":
+        ref_num = reference[numeric].to_numpy(dtype=float)
+        mean = np.nanmean(ref_num, axis=0) if numeric else np.zeros(0)
+        std = np.nanstd(ref_num, axis=0) if numeric else np.zeros(0)
+        std[~(std > 0)] = 1.0
+        levels = {c: sorted(set(reference[c].dropna().astype(str))) for c in categorical}
+        index = cls(numeric, categorical, np.nan_to_num(mean), std, levels, np.zeros((0, 0)))
+        index.matrix = index.encode(reference)
+        return index
+
+    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+        # A missing value sits at the mean: it neither attracts nor repels.
+        values = frame[self.numeric].to_numpy(dtype=float)
+        parts = [np.nan_to_num((values - self.mean) / self.std)]
+        for column in self.categorical:
+            parts.append(_one_hot(frame[column], self.levels[column]))
+        return np.hstack(parts)
+
+    def nearest(self, frame: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest reference rows of each row of `frame` (as `nearest`)."""
+        return nearest(self.encode(frame), self.matrix, k)
 
 
 def _one_hot(values: pd.Series, levels: list[str]) -> np.ndarray:
-    codes = pd.Categorical(values.astype(str), categories=levels).codes
+    # Missing (NaN, or None from a stored composition) is no level.
+    codes = pd.Categorical(values.astype(str).where(values.notna()), categories=levels).codes
     out = np.zeros((len(values), len(levels)))
     known = codes >= 0
     out[np.nonzero(known)[0], codes[known]] = 1.0

@@ -1,4 +1,5 @@
-"""Everything a task's run needs from its two tables, prepared once per task.
+"""A task's two tables: checked at start (`check_tables`, no retrieval), then retrieved
+against per batch by the worker that first runs its samples (`retrieve`), stored, never again.
 
 Target columns found in the test file are ground truth: they go to `truth` and nowhere else,
 never into features, retrieval, `composition` or a prompt.
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from backend.workflow.answers import plausible_bounds
-from backend.workflow.retrieval import encode, nearest, nearest_others, split_feature_kinds
+from backend.workflow.retrieval import ReferenceIndex, nearest_others, split_feature_kinds
 from backend.workflow.suggest import did_you_mean
 
 ID_COLUMN_CANDIDATES = ("ID", "id", "sample_id")
@@ -41,8 +42,6 @@ class TaskData:
     distances: np.ndarray
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     reference_targets: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    # Encoded reference rows (as retrieval compares them): the baseline calibrates on them.
-    reference_features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 def find_id_column(frame: pd.DataFrame, requested: str | None) -> str | None:
@@ -86,16 +85,33 @@ def _clean_value(value: Any) -> Any:
     return value
 
 
-def prepare(
+@dataclass
+class CheckedTables:
+    """A task's two tables, checked against its configuration: its samples' inputs and the
+    reference part every batch shares. Nothing is retrieved yet (see `ReferenceIndex`)."""
+
+    targets: list[str]
+    feature_columns: list[str]
+    # The feature columns retrieval compares (free-text columns are in neither).
+    numeric: list[str]
+    categorical: list[str]
+    samples: list[SampleInput]
+    part: "ReferencePart"
+
+    def index(self) -> ReferenceIndex:
+        return self.part.index(self.numeric, self.categorical)
+
+
+def check_tables(
     test: pd.DataFrame,
     reference: pd.DataFrame,
     targets: list[str],
     *,
-    top_k: int = 5,
     feature_columns: list[str] | None = None,
     id_column: str | None = None,
-    sample_indices: list[int] | None = None,
-) -> TaskData:
+) -> CheckedTables:
+    """Every check of the two tables against the configuration (TaskDataError names what is
+    wrong), and the samples' inputs; no retrieval."""
     missing = [t for t in targets if t not in reference.columns]
     if missing:
         hint = did_you_mean(missing, reference.columns)
@@ -118,15 +134,9 @@ def prepare(
     if not numeric and not categorical:
         raise TaskDataError("no numeric or categorical input column to compare samples by")
 
-    if sample_indices is not None:
-        test = test.iloc[sample_indices]
-    x_test, x_ref = encode(test, reference, numeric, categorical)
-    neighbours, distances = nearest(x_test, x_ref, top_k)
-
     truth_columns = [t for t in targets if t in test.columns]
     samples = []
-    positions = sample_indices if sample_indices is not None else range(len(test))
-    for position, (_, row) in zip(positions, test.iterrows(), strict=True):
+    for position, row in enumerate(test.to_dict("records")):
         truth = None
         if truth_columns:
             known = {t: _clean_value(row[t]) for t in truth_columns}
@@ -134,11 +144,47 @@ def prepare(
         sample_id = str(row[test_id]) if test_id else f"Sample_{position + 1:03d}"
         composition = {c: _clean_value(row[c]) for c in features}
         samples.append(SampleInput(position, sample_id, composition, truth))
-
     part = reference_part(reference, targets, features, ref_id)
+    return CheckedTables(targets, features, numeric, categorical, samples, part)
+
+
+def composition_frame(samples: list[SampleInput], features: list[str]) -> pd.DataFrame:
+    """Samples' inputs as retrieval encodes them: from what is stored (a missing value is None
+    there), so a batch retrieves exactly what the test file itself would give."""
+    return pd.DataFrame.from_records([s.composition for s in samples], columns=features)
+
+
+def prepare(
+    test: pd.DataFrame,
+    reference: pd.DataFrame,
+    targets: list[str],
+    *,
+    top_k: int = 5,
+    feature_columns: list[str] | None = None,
+    id_column: str | None = None,
+) -> TaskData:
+    """Checked tables with every sample's nearest references: what one process needs to run or
+    preview a whole task (the service retrieves per batch instead, `batch_data`)."""
+    tables = check_tables(
+        test, reference, targets, feature_columns=feature_columns, id_column=id_column
+    )
+    index = tables.index()
+    neighbours, distances = index.nearest(
+        composition_frame(tables.samples, tables.feature_columns), top_k
+    )
+    return tables_data(tables, tables.samples, neighbours, distances)
+
+
+def tables_data(
+    tables: CheckedTables,
+    samples: list[SampleInput],
+    neighbours: np.ndarray,
+    distances: np.ndarray,
+) -> TaskData:
+    part = tables.part
     return TaskData(
-        targets=targets,
-        feature_columns=features,
+        targets=tables.targets,
+        feature_columns=tables.feature_columns,
         samples=samples,
         reference_rows=part.reference_rows,
         reference_ids=part.reference_ids,
@@ -146,24 +192,34 @@ def prepare(
         distances=distances,
         bounds=part.bounds,
         reference_targets=part.reference_targets,
-        reference_features=x_ref,
     )
 
 
 @dataclass
 class ReferencePart:
-    """What every batch of a task shares: the reference rows as shown, their ids and targets."""
+    """What every batch of a task shares: the reference rows as shown, their ids and targets,
+    and (built on first use, once per feature kinds) the index retrieval searches."""
 
     reference_rows: list[dict[str, Any]]
     reference_ids: list[str]
     reference_targets: np.ndarray
     bounds: dict[str, tuple[float, float]]
+    frame: pd.DataFrame  # the reference rows with every target known
+    _indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], ReferenceIndex] = field(
+        default_factory=dict, repr=False
+    )
+
+    def index(self, numeric: list[str], categorical: list[str]) -> ReferenceIndex:
+        key = (tuple(numeric), tuple(categorical))
+        if key not in self._indexes:
+            self._indexes[key] = ReferenceIndex.build(self.frame, numeric, categorical)
+        return self._indexes[key]
 
 
 def reference_part(
     reference: pd.DataFrame, targets: list[str], features: list[str], ref_id: str | None
 ) -> ReferencePart:
-    """`reference` with every target known (as `prepare` leaves it)."""
+    """`reference` with every target known (as `check_tables` leaves it)."""
     ref_targets = reference[targets].to_numpy(dtype=float)
     bounds = {
         t: plausible_bounds(float(ref_targets[:, i].min()), float(ref_targets[:, i].max()))
@@ -178,7 +234,7 @@ def reference_part(
         if ref_id
         else [f"Ref_{i + 1}" for i in range(len(reference))]
     )
-    return ReferencePart(reference_rows, ref_ids, ref_targets, bounds)
+    return ReferencePart(reference_rows, ref_ids, ref_targets, bounds, reference)
 
 
 def shared_reference_part(
@@ -197,8 +253,8 @@ def batch_data(
     samples: list[SampleInput],
     neighbours: list[list[list[float]]],
 ) -> TaskData:
-    """A batch's TaskData from the shared reference part and what the task stored per sample
-    (its inputs and its nearest references): retrieval is never computed again."""
+    """A batch's TaskData from the shared reference part and its samples' nearest references
+    (as stored: [[reference row, distance], ...] each)."""
     return TaskData(
         targets=targets,
         feature_columns=features,
@@ -212,29 +268,24 @@ def batch_data(
     )
 
 
-def stored_neighbours(data: TaskData, position: int) -> list[list[float]]:
-    """A sample's nearest references as stored with it: [[reference row, distance], ...]."""
-    return neighbour_pairs(data.neighbours[position], data.distances[position])
+def neighbour_pairs(neighbours: np.ndarray, distances: np.ndarray) -> list[list[list[float]]]:
+    """Each row's nearest references as stored with its sample: [[reference row, distance], ...]."""
+    return [
+        [[int(i), float(d)] for i, d in zip(row, dist, strict=True)]
+        for row, dist in zip(neighbours, distances, strict=True)
+    ]
 
 
-def neighbour_pairs(neighbours: np.ndarray, distances: np.ndarray) -> list[list[float]]:
-    return [[int(i), float(d)] for i, d in zip(neighbours, distances, strict=True)]
+def retrieve(
+    index: ReferenceIndex, features: list[str], samples: list[SampleInput], top_k: int
+) -> list[list[list[float]]]:
+    """Test samples' nearest references, from their stored inputs."""
+    return neighbour_pairs(*index.nearest(composition_frame(samples, features), top_k))
 
 
 # --- calibration samples (an LLM's intervals, backend/services/intervals.py) ------------------
 
 CALIBRATION_ID_PREFIX = "calibration-"
-
-
-@dataclass
-class CalibrationSet:
-    """Reference rows to be predicted exactly like test samples (same prompt), each with its
-    nearest *other* references (leave-one-out), its inputs as composition and its measured
-    targets as truth."""
-
-    samples: list[SampleInput]
-    neighbours: np.ndarray  # (samples, k) reference row indices, nearest first
-    distances: np.ndarray
 
 
 def calibration_rows(n: int, count: int) -> list[int]:
@@ -243,29 +294,36 @@ def calibration_rows(n: int, count: int) -> list[int]:
     return [(2 * j + 1) * n // (2 * count) for j in range(count)]
 
 
-def max_calibration_samples(data: TaskData) -> int:
+def max_calibration_samples(part: ReferencePart) -> int:
     """Each calibration row needs at least one other reference row as its neighbour."""
-    return len(data.reference_rows) - 1
+    return len(part.reference_rows) - 1
 
 
-def calibration_set(data: TaskData, count: int, top_k: int, first_index: int) -> CalibrationSet:
-    """`count` (1 … max_calibration_samples) calibration samples, numbered from first_index."""
-    n = len(data.reference_rows)
-    if not 0 < count <= max_calibration_samples(data):
-        raise TaskDataError(
-            f"calibration_samples: between 1 and {max_calibration_samples(data)} here"
-        )
-    rows = calibration_rows(n, count)
-    neighbours, distances = nearest_others(
-        data.reference_features, np.array(rows, dtype=int), min(top_k, n - 1)
-    )
-    samples = [
+def calibration_samples(tables: CheckedTables, count: int, first_index: int) -> list[SampleInput]:
+    """`count` (1 … max_calibration_samples) reference rows to be predicted exactly like test
+    samples (same prompt), numbered from first_index: their inputs as composition, their
+    measured targets as truth. Their neighbours come with `calibration_neighbours`."""
+    part = tables.part
+    limit = max_calibration_samples(part)
+    if not 0 < count <= limit:
+        raise TaskDataError(f"calibration_samples: between 1 and {limit} here")
+    return [
         SampleInput(
             first_index + j,
-            f"{CALIBRATION_ID_PREFIX}{data.reference_ids[row]}"[:255],
-            {c: data.reference_rows[row][c] for c in data.feature_columns},
-            {t: float(data.reference_targets[row, i]) for i, t in enumerate(data.targets)},
+            f"{CALIBRATION_ID_PREFIX}{part.reference_ids[row]}"[:255],
+            {c: part.reference_rows[row][c] for c in tables.feature_columns},
+            {t: float(part.reference_targets[row, i]) for i, t in enumerate(tables.targets)},
         )
-        for j, row in enumerate(rows)
+        for j, row in enumerate(calibration_rows(len(part.reference_rows), count))
     ]
-    return CalibrationSet(samples, neighbours, distances)
+
+
+def calibration_neighbours(
+    index: ReferenceIndex, count: int, positions: list[int], top_k: int
+) -> list[list[list[float]]]:
+    """Leave-one-out: the nearest *other* references of calibration samples `positions` (0 …
+    count − 1) of a task that has `count` of them."""
+    n = len(index.matrix)
+    rows = calibration_rows(n, count)
+    chosen = np.array([rows[p] for p in positions], dtype=int)
+    return neighbour_pairs(*nearest_others(index.matrix, chosen, min(top_k, n - 1)))

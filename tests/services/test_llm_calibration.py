@@ -20,13 +20,10 @@ from backend.db.session import dispose_engine, init_engine, unit_of_work
 from backend.schemas import RetryRequest, StartRequest
 from backend.services import export, history, statistics, task_store, tasks
 from backend.services.task_views import view_task
+from backend.worker import batch
+from backend.worker.batch import BatchRun, WorkerRuntime
 from backend.workflow.prompts import render_prompt
-from backend.workflow.task_data import (
-    SampleInput,
-    batch_data,
-    calibration_rows,
-    shared_reference_part,
-)
+from backend.workflow.task_data import calibration_rows
 from tests.helpers import reference_table, sample_table, unique_ids
 
 REFERENCE_ROWS = 12  # reference_table(): R0 … R11, UTS 500 + 40 i, El 10 + i
@@ -146,11 +143,7 @@ def test_calibration_samples_are_created_marked_leave_one_out_and_queued(env):
         }
         assert sample.truth == {"UTS": ref["UTS"], "El": ref["El"]}
         assert sample.status == SampleStatus.PENDING
-        # Leave-one-out: its five nearest *other* references, nearest first.
-        neighbours = [int(i) for i, _ in sample.neighbours or []]
-        assert len(neighbours) == 5 and row not in neighbours
-        distances = [d for _, d in sample.neighbours or []]
-        assert distances == sorted(distances)
+        assert sample.neighbours is None  # start retrieves nothing
 
     with unit_of_work() as session:
         task = session.get_one(Task, task_id)
@@ -165,17 +158,20 @@ def test_calibration_samples_are_created_marked_leave_one_out_and_queued(env):
         ).scalars()
         assert list(queued) == [[0, 1, 2, 3], [4, 5, 6, 7]]
 
+    # The batch that first runs them retrieves and stores: leave-one-out, nearest first.
+    loaded = batch._load(task_id, [3, 4, 5, 6, 7])
+    assert loaded is not None
+    run = BatchRun(WorkerRuntime(env.settings), task_id, [3, 4, 5, 6, 7], 0, None)
+    data = run._data(loaded.task, loaded)
+    stored = samples(task_id, True)
+    for sample, row in zip(stored, rows, strict=True):
+        neighbours = [int(i) for i, _ in sample.neighbours or []]
+        assert len(neighbours) == 5 and row not in neighbours
+        distances = [d for _, d in sample.neighbours or []]
+        assert distances == sorted(distances)
     # The same prompt path as a test sample: stored inputs and neighbours, its own row absent.
-    first = calibration[0]
-    part = shared_reference_part(reference, ["UTS", "El"], ["Fe", "Ni", "Processing"], None)
-    data = batch_data(
-        part,
-        ["UTS", "El"],
-        ["Fe", "Ni", "Processing"],
-        [SampleInput(first.sample_index, first.sample_id, first.composition, first.truth)],
-        [first.neighbours or []],
-    )
-    prompt = render_prompt(data, 0, [], max_rounds=3, threshold=0.01)
+    position = [s.index for s in data.samples].index(3)
+    prompt = render_prompt(data, position, [], max_rounds=3, threshold=0.01)
     assert "Sample ID: calibration-R1" in prompt
     assert "| R1 |" not in prompt and "| R0 |" in prompt and "| R2 |" in prompt
 
@@ -304,13 +300,12 @@ def test_calibration_sample_limits(env):
     env.settings.MAX_CALIBRATION_SAMPLES = 3
     with pytest.raises(InvalidConfig, match="MAX_CALIBRATION_SAMPLES=3"):
         env.create(calibration_samples=4)
-    # The baseline accepts the field and ignores it: leave-one-out intervals, no extra rows.
+    # The baseline accepts the field and ignores it: no extra rows (its leave-one-out intervals
+    # come with its first batch, tests/worker/test_queue.py).
     task_id = env.create(calibration_samples=500, llm_provider="baseline")
     assert samples(task_id, True) == []
     with unit_of_work() as session:
-        task = session.get_one(Task, task_id)
-        assert task.calibration_samples == 0
-        assert task.calibration is not None and task.calibration["method"] == "leave-one-out"
+        assert session.get_one(Task, task_id).calibration_samples == 0
     # Without the field an LLM task has none, and no intervals.
     plain = env.create()
     assert samples(plain, True) == []

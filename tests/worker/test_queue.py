@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
@@ -15,10 +16,12 @@ from backend.db.models import Sample, Task
 from backend.db.session import init_engine, read_pool, unit_of_work
 from backend.schemas import StartRequest
 from backend.services import tasks
+from backend.worker import batch
 from backend.worker.batch import BatchRun, WorkerRuntime
 from backend.worker.gates import JobLease
 from backend.worker.supervisor import requeue_stalled
 from backend.workflow.predictors import Cancelled
+from backend.workflow.task_data import prepare, retrieve
 from tests.helpers import on_database, reference_table, sample_table, unique_ids
 
 
@@ -73,9 +76,10 @@ def test_a_task_is_written_with_its_jobs_and_cancelled_in_place(created):
             text("SELECT DISTINCT priority FROM procrastinate_jobs")
         ).scalars()
         assert list(priorities) == [3]
-        # Neighbours were computed once, with the task, and stored with each sample.
+        # Start checks and retrieves nothing: the worker that first runs a sample does.
         neighbours = session.scalars(select(Sample.neighbours).where(Sample.task_id == task_id))
-        assert all(n and len(n) == 5 for n in neighbours)
+        assert list(neighbours) == [None] * 10
+        assert session.scalar(select(Task.calibration).where(Task.id == task_id)) is None
         tasks.cancel_task(session, task_id)
     with unit_of_work() as session:
         assert {status for status, _ in jobs(session, task_id)} == {"cancelled"}
@@ -163,10 +167,18 @@ def test_the_health_check_is_light_and_says_whether_a_worker_reached_the_databas
     assert subprocess.run(check, cwd=ROOT, env=env).returncode == 0
 
 
-def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_url):
-    """The worker's job body without a worker: each batch runs its samples through their
-    graphs and stores their rounds; only the batch that leaves nothing unfinished completes."""
+def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_url, monkeypatch):
+    """The worker's job body without a worker: each batch retrieves its samples' neighbours
+    (once: stored), runs them through their graphs and stores their rounds; only the batch that
+    leaves nothing unfinished completes."""
     settings, task_id = created
+    retrievals: list[int] = []
+
+    def counted(index, features, samples, top_k):
+        retrievals.append(len(samples))
+        return retrieve(index, features, samples, top_k)
+
+    monkeypatch.setattr(batch, "retrieve", counted)
 
     async def body() -> list[tuple[str, str | None]]:
         runtime = WorkerRuntime(settings)
@@ -177,6 +189,8 @@ def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_
                 task = session.get(Task, task_id)
                 assert task is not None
                 seen.append((task.status, task.early_stop_reason))
+        # A batch run again (a crash, a requeue) finds its samples' neighbours stored.
+        await BatchRun(runtime, task_id, [0, 1, 2, 3], job_id=9, worker_id=None).run()
         return seen
 
     seen = on_database(db_url, body)
@@ -185,6 +199,7 @@ def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_
         (TaskStatus.RUNNING, None),
         (TaskStatus.COMPLETED, "all_samples_converged"),
     ]
+    assert retrievals == [4, 4, 2]
     with unit_of_work() as session:
         rounds = session.execute(
             text(
@@ -194,3 +209,20 @@ def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_
         ).one()
         # The baseline repeats its answer: every sample converges at round 2, stored once each.
         assert tuple(rounds) == (20, 10)
+        stored = session.scalars(
+            select(Sample.neighbours).where(Sample.task_id == task_id).order_by(Sample.sample_index)
+        ).all()
+        calibration = session.scalar(select(Task.calibration).where(Task.id == task_id))
+    # Per batch, from the stored inputs: exactly what retrieval over the whole test file gives.
+    whole = prepare(
+        pd.read_csv(settings.DATA_DIR / "datasets" / "test.csv"),
+        pd.read_csv(settings.DATA_DIR / "datasets" / "ref.csv"),
+        ["UTS", "El"],
+    )
+    assert stored == [
+        [[int(i), pytest.approx(float(d))] for i, d in zip(n, dist, strict=True)]
+        for n, dist in zip(whole.neighbours, whole.distances, strict=True)
+    ]
+    # The baseline's intervals: leave-one-out over the reference, stored by the first batch.
+    assert calibration is not None and calibration["method"] == "leave-one-out"
+    assert set(calibration["half_widths"]) == {"UTS", "El"}

@@ -2,15 +2,18 @@
 only: never a feature, never used for retrieval, never in `composition` or a prompt."""
 
 import asyncio
+import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from backend.workflow import retrieval
 from backend.workflow.predictors import BaselinePredictor, RunLimits
 from backend.workflow.prompts import render_prompt
-from backend.workflow.retrieval import nearest
-from backend.workflow.task_data import TaskDataError, prepare
+from backend.workflow.retrieval import ReferenceIndex, nearest
+from backend.workflow.task_data import TaskDataError, check_tables, prepare, retrieve
 
 TARGETS = ["UTS", "El"]
 
@@ -128,3 +131,37 @@ def test_columns_zero_for_the_sample_and_every_reference_shown_are_named_once():
     assert "| Cu |" not in prompt and "- Cu:" not in prompt
     # Sample 1 has Mo: then Mo stays in the table.
     assert "| Mo |" in render_prompt(data, 1, [], max_rounds=5, threshold=0.01)
+
+
+def test_checks_retrieve_nothing(monkeypatch):
+    def no_retrieval(*args, **kwargs):
+        raise AssertionError("a check must not retrieve")
+
+    monkeypatch.setattr(ReferenceIndex, "build", no_retrieval)
+    monkeypatch.setattr(retrieval, "nearest", no_retrieval)
+    tables = check_tables(make_test_frame(True), reference(), TARGETS)
+    assert [s.sample_id for s in tables.samples] == ["T1", "T2"]
+    assert (tables.numeric, tables.categorical) == (["Fe"], ["Processing"])
+
+
+def test_retrieval_from_stored_inputs_equals_retrieval_from_the_file():
+    """A batch retrieves from samples' stored compositions (missing values are None there,
+    integers stay integers): the same neighbours as encoding the test file itself."""
+    ref = reference().assign(Ni=[1, 2, 3, 4, 5, 6], Grain=[1.0, None, 3.0, 4.0, None, 6.0])
+    test = pd.DataFrame(
+        {
+            "ID": ["T1", "T2", "T3", "T4"],
+            "Fe": [21.0, None, 58.0, 33.0],
+            "Ni": [2, 5, 1, 3],
+            "Grain": [None, 2.0, 5.5, None],
+            "Processing": ["CAST", None, "FORGED", "WROUGHT"],  # FORGED: no reference has it
+        }
+    )
+    tables = check_tables(test, ref, TARGETS)
+    index = tables.index()
+    from_file = nearest(index.encode(test), index.matrix, 3)
+    stored = json.loads(json.dumps([s.composition for s in tables.samples]))  # as jsonb gives
+    samples = [replace(s, composition=c) for s, c in zip(tables.samples, stored, strict=True)]
+    pairs = retrieve(index, tables.feature_columns, samples, 3)
+    assert [[i for i, _ in row] for row in pairs] == from_file[0].tolist()
+    np.testing.assert_allclose([[d for _, d in row] for row in pairs], from_file[1])
