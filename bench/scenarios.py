@@ -249,18 +249,22 @@ class Bench:
         span = (ids[0], ids[-1])
         repeats, seconds = (3, 3.0) if self.quick else (6, 4.0)
         alone = status_bench.one_process_vs_floor(self.stack, span, repeats, seconds)
-        # A 1 000-sample task runs through the whole load test (cancelled afterwards).
+        # The production deployment (compose): the API's 2 gunicorn workers answer requests and
+        # a worker process runs tasks; a 1 000-sample task runs through the whole load test.
+        self.stack.use_workers(1)
         self.stack.script({"latency": 0.2, "converge_after": 99})
         test = self.stack.upload("status-load.csv", synthetic_test_csv(1000, "stl", seed=11))
         running = self.stack.start(
             **bench_body(test, self.reference, max_iterations=10, early_stop=False, max_workers=20)
         )
-        wait_until(lambda: self.stack.task(running)["status"] == "running", 60, 0.1)
         try:
+            wait_until(lambda: self.stack.task(running)["status"] == "running", 60, 0.1)
             loaded = status_bench.deployment_under_load(self.stack, span, repeats, seconds)
             still = self.stack.task(running)["status"]
+            progress = self.stack.task(running)["progress"]
         finally:
             self.stack.http.post(f"/api/tasks/{running}/cancel")
+            self.stack.use_embedded()
         self.series["status"] = {"alone": alone, "loaded": loaded}
         ratio, p95 = alone["ratio"], loaded["p95_ms"]
         return [
@@ -280,10 +284,11 @@ class Bench:
             },
             {
                 "key": "status_under_load",
-                "what": "GET /api/tasks/{id} on the deployment (gunicorn, 2 workers), 100 pollers "
-                "each asking about once a second, 1 000 tasks stored, a 1 000-sample task "
-                f"running ({still} at the end)",
-                "bar": "p95 ≤ 20 ms (median of the runs); closed-loop capacity reported",
+                "what": "GET /api/tasks/{id} on the production deployment (API: gunicorn, 2 "
+                "workers; one worker process), 100 pollers each asking about once a second, "
+                "1 000 tasks stored, a 1 000-sample task running (20 calls in flight; "
+                f"{still} at the end, progress {progress:.0%})",
+                "bar": "p95 ≤ 20 ms and closed-loop capacity ≥ 1 000 req/s (medians of the runs)",
                 "figure": f"p95 {p95['median']:.1f} ms (min {p95['min']:.1f}, max "
                 f"{p95['max']:.1f}), p99 {loaded['p99_ms']['median']:.1f} ms, "
                 f"{loaded['paced_rps']['median']:.0f} req/s offered; closed loop "
@@ -292,7 +297,10 @@ class Bench:
                 f"{loaded['closed_rps']['median'] / alone['floor_rps']['median']:.2f} × one bare "
                 f"process, p95 {loaded['closed_p95_ms']['median']:.0f} ms; "
                 f"{loaded['errors']} errors",
-                "passed": p95["median"] <= 20.0 and loaded["errors"] == 0 and still == "running",
+                "passed": p95["median"] <= 20.0
+                and loaded["closed_rps"]["median"] >= 1000
+                and loaded["errors"] == 0
+                and still == "running",
                 "details": {**loaded, "tasks_stored": len(ids)},
             },
         ]

@@ -206,6 +206,14 @@ class Stack:
             worker.stop()
         self.workers_running = []
 
+    def use_embedded(self) -> None:
+        """Back to the API's embedded worker (the other scenarios' setup)."""
+        self.stop_workers()
+        assert self.api is not None
+        self.api.stop()
+        self.api = None
+        self.start_api()
+
     @property
     def headers(self) -> dict[str, str]:
         return {"authorization": self.http.headers["authorization"]}

@@ -40,7 +40,8 @@ def wrk(
         "AUTH": auth or "",
         "PACE_MS": str(pace_ms),
     }
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "-s", str(SCRIPT), base_url]
+    duration = f"-d{max(1, round(seconds))}s"  # wrk takes whole seconds only
+    command = ["wrk", "-t2", f"-c{connections}", duration, "-s", str(SCRIPT), base_url]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
     lines = [line for line in done.stdout.splitlines() if line.startswith("JSON ")]
     if not lines:

@@ -249,5 +249,5 @@ def run_all(bench: "Bench") -> list[Result]:
         for scenario in (throughput, shared_makespan, failover, provider_limit, scale):
             results += scenario(bench)
     finally:
-        bench.stack.stop_workers()
+        bench.stack.use_embedded()
     return results

@@ -1,10 +1,12 @@
 """JSON logs on stdout, each line carrying the id of the request that caused it."""
 
+import json
 import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -31,16 +33,29 @@ class JsonLogFormatter(JsonFormatter):
     Credentials are redacted from the whole line (message, extras and tracebacks alike)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-    def add_fields(self, log_record, record, message_dict):  # type: ignore[no-untyped-def]
-        super().add_fields(log_record, record, message_dict)
         args = record.args
         if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
-            client, method, path, http_version, status = args
-            log_record.update(
-                client=client, method=method, path=path, http_version=http_version, status=status
-            )
+            return self._access_line(record, args)
+        return redact(super().format(record))
+
+    def _access_line(self, record: logging.LogRecord, args: tuple[Any, ...]) -> str:
+        """One line per request, built directly (the general path costs a tenth of a status
+        request's CPU); the path, the one part a client may put a credential in, redacted."""
+        client, method, path, http_version, status = args
+        path = redact(str(path))
+        line = {
+            "time": self.formatTime(record, self.datefmt),
+            "level": record.levelname,
+            "name": record.name,
+            "message": f'{client} - "{method} {path} HTTP/{http_version}" {status}',
+            "request_id": getattr(record, "request_id", None),
+            "client": client,
+            "method": method,
+            "path": path,
+            "http_version": http_version,
+            "status": status,
+        }
+        return json.dumps(line, default=str)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -70,6 +85,9 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # litellm, once imported, hangs its own redaction filters on the access logger: a second
+    # pass over every request's line (a fifth of a status request's CPU). Ours redacts it.
+    logging.getLogger("uvicorn.access").filters = []
     # litellm and httpx are chatty at INFO and may echo request headers at DEBUG.
     for noisy in (
         "LiteLLM",

@@ -54,3 +54,25 @@ def test_prediction_errors_and_log_lines_are_redacted():
         log.removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert len(lines) == 2 and KEY not in stream.getvalue()
+
+
+def test_access_lines_have_their_fields_and_a_credential_in_the_path_is_redacted():
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.7:5123", "GET", f"/api/tasks/3?api_key={KEY}", "1.1", 200),
+        None,
+    )
+    line = json.loads(JsonLogFormatter("%(message)s").format(record))
+    assert KEY not in json.dumps(line)
+    assert line["path"] == "/api/tasks/3?api_key=[REDACTED]"
+    assert line["message"] == '10.0.0.7:5123 - "GET /api/tasks/3?api_key=[REDACTED] HTTP/1.1" 200'
+    assert (line["client"], line["method"], line["status"], line["level"]) == (
+        "10.0.0.7:5123",
+        "GET",
+        200,
+        "INFO",
+    )
