@@ -5,6 +5,7 @@ Target columns found in the test file are ground truth: they go to `truth` and n
 never into features, retrieval, `composition` or a prompt.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from backend.workflow.retrieval import ReferenceIndex, nearest_others, split_fea
 from backend.workflow.suggest import did_you_mean
 
 ID_COLUMN_CANDIDATES = ("ID", "id", "sample_id")
+RECORDS_SLICE = 5000
 
 
 class TaskDataError(ValueError):
@@ -136,7 +138,8 @@ def check_tables(
 
     truth_columns = [t for t in targets if t in test.columns]
     samples = []
-    for position, row in enumerate(test.to_dict("records")):
+    kept = list(dict.fromkeys([*([test_id] if test_id else []), *features, *truth_columns]))
+    for position, row in _records(test[kept]):
         truth = None
         if truth_columns:
             known = {t: _clean_value(row[t]) for t in truth_columns}
@@ -146,6 +149,14 @@ def check_tables(
         samples.append(SampleInput(position, sample_id, composition, truth))
     part = reference_part(reference, targets, features, ref_id)
     return CheckedTables(targets, features, numeric, categorical, samples, part)
+
+
+def _records(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(position, row as a dict), a slice of rows at a time: a 100 000-row file is never all
+    dicts at once."""
+    for first in range(0, len(frame), RECORDS_SLICE):
+        rows = frame.iloc[first : first + RECORDS_SLICE].to_dict("records")
+        yield from enumerate(rows, start=first)
 
 
 def composition_frame(samples: list[SampleInput], features: list[str]) -> pd.DataFrame:
