@@ -35,7 +35,7 @@ from backend.workflow.convergence import sample_converged_at
 from backend.workflow.errors import TaskAuthError
 from backend.workflow.graph import LoopRules, build_sample_graph, recursion_limit
 from backend.workflow.predictors import BaselinePredictor, LlmPredictor, Predictor, RunLimits
-from backend.workflow.retrieval import ReferenceIndex
+from backend.workflow.retrieval import ReferenceIndex, split_feature_kinds
 from backend.workflow.task_data import (
     ReferencePart,
     SampleInput,
@@ -244,8 +244,12 @@ class BatchRun:
         new = [s for s in samples if s.neighbours is None]
         baseline_intervals = task.llm_provider == Provider.BASELINE and task.calibration is None
         if new or baseline_intervals:
-            kinds = config.get("feature_kinds") or {}
-            index = part.index(kinds.get("numeric", []), kinds.get("categorical", []))
+            # Tasks started before feature kinds were stored: as the reference file has them.
+            kinds = config.get("feature_kinds")
+            if kinds is None:
+                numeric, categorical = split_feature_kinds(part.frame, features)
+                kinds = {"numeric": numeric, "categorical": categorical}
+            index = part.index(kinds["numeric"], kinds["categorical"])
             top_k = config.get("reference_top_k", 5)
             retrieved = _retrieve(task, index, features, new, top_k)
             calibration = (

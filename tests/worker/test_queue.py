@@ -226,3 +226,31 @@ def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_
     # The baseline's intervals: leave-one-out over the reference, stored by the first batch.
     assert calibration is not None and calibration["method"] == "leave-one-out"
     assert set(calibration["half_widths"]) == {"UTS", "El"}
+
+
+def test_a_task_stored_without_feature_kinds_retrieves_as_its_reference_has_them(created, db_url):
+    """Tasks started by an earlier version have no `feature_kinds` in their config."""
+    settings, task_id = created
+    with unit_of_work() as session:
+        session.execute(
+            text("UPDATE tasks SET config = (config::jsonb - 'feature_kinds')::json WHERE id = :t"),
+            {"t": task_id},
+        )
+
+    async def body() -> None:
+        runtime = WorkerRuntime(settings)
+        await BatchRun(runtime, task_id, [0, 1, 2, 3], job_id=1, worker_id=None).run()
+
+    on_database(db_url, body)
+    with unit_of_work() as session:
+        stored = session.scalars(
+            select(Sample.neighbours)
+            .where(Sample.task_id == task_id, Sample.sample_index < 4)
+            .order_by(Sample.sample_index)
+        ).all()
+    whole = prepare(
+        pd.read_csv(settings.DATA_DIR / "datasets" / "test.csv"),
+        pd.read_csv(settings.DATA_DIR / "datasets" / "ref.csv"),
+        ["UTS", "El"],
+    )
+    assert [[int(i) for i, _ in row] for row in stored] == whole.neighbours[:4].tolist()
