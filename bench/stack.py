@@ -188,11 +188,7 @@ class Stack:
     def use_workers(self, count: int, **extra: str) -> list[WorkerProcess]:
         """Restart the API without its embedded workers and start `count` worker processes
         with the same settings (plus `extra`); the previous ones are stopped."""
-        self.stop_workers()
-        assert self.api is not None
-        self.api.stop()
-        self.api = None
-        self.start_api(EMBEDDED_WORKER="false", **extra)
+        self._restart_api(EMBEDDED_WORKER="false", **extra)
         env = self.api_env(EMBEDDED_WORKER="false", **extra)
         self.workers_running = [
             WorkerProcess(env, self.dir, name=f"worker-{len(self.worker_logs) + n}").start()
@@ -208,11 +204,15 @@ class Stack:
 
     def use_embedded(self) -> None:
         """Back to the API's embedded worker (the other scenarios' setup)."""
+        self._restart_api()
+
+    def _restart_api(self, **extra: str) -> None:
+        """Worker processes stopped, the API restarted with `extra` in its environment."""
         self.stop_workers()
         assert self.api is not None
         self.api.stop()
         self.api = None
-        self.start_api()
+        self.start_api(**extra)
 
     @property
     def headers(self) -> dict[str, str]:

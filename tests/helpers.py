@@ -86,21 +86,23 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def reference_table(n: int = 12) -> str:
+def reference_rows(n: int = 12, prefix: str = "R") -> list[dict[str, Any]]:
     """Known alloys: two numeric inputs, one category, targets UTS and El."""
-    return to_csv(
-        [
-            {
-                "ID": f"R{i}",
-                "Fe": 10.0 + 5 * i,
-                "Ni": 50.0 - 3 * i,
-                "Processing": "CAST" if i % 2 else "WROUGHT",
-                "UTS": 500.0 + 40 * i,
-                "El": 10.0 + i,
-            }
-            for i in range(n)
-        ]
-    )
+    return [
+        {
+            "ID": f"{prefix}{i}",
+            "Fe": 10.0 + 5 * i,
+            "Ni": 50.0 - 3 * i,
+            "Processing": "CAST" if i % 2 else "WROUGHT",
+            "UTS": 500.0 + 40 * i,
+            "El": 10.0 + i,
+        }
+        for i in range(n)
+    ]
+
+
+def reference_table(n: int = 12) -> str:
+    return to_csv(reference_rows(n))
 
 
 def sample_table(ids: list[str], truth: bool = False) -> str:

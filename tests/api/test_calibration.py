@@ -8,29 +8,21 @@ import pytest
 
 from backend.workflow.task_data import calibration_rows
 from tests.fakellm.server import FakeLlm
-from tests.helpers import ApiClient, sample_table, start_body, to_csv, unique_ids
+from tests.helpers import (
+    ApiClient,
+    reference_rows,
+    sample_table,
+    start_body,
+    to_csv,
+    unique_ids,
+)
 
 ROWS = 12
 
 
-def reference(tag: str) -> list[dict]:
-    """reference_table()'s rows with ids of this test's own (so are the calibration sample ids)."""
-    return [
-        {
-            "ID": f"{tag}R{i}",
-            "Fe": 10.0 + 5 * i,
-            "Ni": 50.0 - 3 * i,
-            "Processing": "CAST" if i % 2 else "WROUGHT",
-            "UTS": 500.0 + 40 * i,
-            "El": 10.0 + i,
-        }
-        for i in range(ROWS)
-    ]
-
-
 def test_an_llm_task_with_calibration_samples_gets_intervals(api: ApiClient, fake_llm: FakeLlm):
     tag = uuid.uuid4().hex[:6]
-    refs = reference(tag)
+    refs = reference_rows(ROWS, prefix=f"{tag}R")  # its own ids: so are the calibration ids
     ids = unique_ids(3)
     rows = calibration_rows(ROWS, 9)
     # Calibration answers off by 5·k (UTS) and 0.2·k (El), k = 1 … 9: half-widths 45 and 1.8.
@@ -98,7 +90,7 @@ def test_an_llm_task_with_calibration_samples_gets_intervals(api: ApiClient, fak
 
 def test_calibration_samples_are_checked_at_start(api: ApiClient):
     test_path = api.upload(sample_table(unique_ids(1)))
-    ref_path = api.upload(to_csv(reference(uuid.uuid4().hex[:6])))
+    ref_path = api.upload(to_csv(reference_rows(ROWS, prefix=f"{uuid.uuid4().hex[:6]}R")))
     before = api.task_count()
     for count, message in (
         (12, "at most 11 with this reference file"),
