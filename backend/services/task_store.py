@@ -110,24 +110,31 @@ _SAVE_FAILURE = text(
 )
 
 
-def store_neighbours(session: Session, task_id: int, neighbours: dict[int, Any]) -> None:
-    """Samples' nearest references, retrieved by the batch that first runs them."""
-    session.execute(
-        update(Sample),
-        [
-            {"task_id": task_id, "sample_index": index, "neighbours": pairs}
-            for index, pairs in neighbours.items()
-        ],
-    )
-
-
-def store_calibration(session: Session, task_id: int, calibration: dict[str, Any]) -> None:
-    """A baseline task's intervals (leave-one-out), set once by whichever batch comes first."""
-    session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.calibration.is_(None))
-        .values(calibration=calibration)
-    )
+def store_retrieved(
+    session: Session,
+    task_id: int,
+    neighbours: dict[int, Any],
+    calibration: dict[str, Any] | None = None,
+) -> None:
+    """What a batch retrieved for its new samples (their nearest references) and, for a
+    baseline task, its intervals (set once, by whichever batch comes first). The task row is
+    locked first, as `stop` locks it before the samples: a cancel meanwhile waits, it cannot
+    deadlock with this."""
+    session.execute(select(Task.id).where(Task.id == task_id).with_for_update(key_share=True))
+    if calibration:
+        session.execute(
+            update(Task)
+            .where(Task.id == task_id, Task.calibration.is_(None))
+            .values(calibration=calibration)
+        )
+    if neighbours:
+        session.execute(
+            update(Sample),
+            [
+                {"task_id": task_id, "sample_index": index, "neighbours": pairs}
+                for index, pairs in neighbours.items()
+            ],
+        )
 
 
 class TaskStore:

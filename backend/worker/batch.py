@@ -258,10 +258,7 @@ class BatchRun:
                 else None
             )
             with unit_of_work() as session:
-                if retrieved:
-                    task_store.store_neighbours(session, task.id, retrieved)
-                if calibration:
-                    task_store.store_calibration(session, task.id, calibration)
+                task_store.store_retrieved(session, task.id, retrieved, calibration)
             for sample in new:
                 sample.neighbours = retrieved[sample.input.index]
         return batch_data(

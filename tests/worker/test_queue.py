@@ -3,26 +3,27 @@ closes it in two statements, a silent worker's jobs go back to the queue, and a 
 job was taken over stops calling."""
 
 import asyncio
+import threading
 import time
 from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from backend.core.config import Settings
 from backend.core.vocabulary import SampleStatus, TaskStatus
 from backend.db.models import Sample, Task
 from backend.db.session import init_engine, read_pool, unit_of_work
 from backend.schemas import StartRequest
-from backend.services import tasks
+from backend.services import task_store, tasks
 from backend.worker import batch
 from backend.worker.batch import BatchRun, WorkerRuntime
 from backend.worker.gates import JobLease
 from backend.worker.supervisor import requeue_stalled
 from backend.workflow.predictors import Cancelled
 from backend.workflow.task_data import prepare, retrieve
-from tests.helpers import on_database, reference_table, sample_table, unique_ids
+from tests.helpers import on_database, reference_table, sample_table, unique_ids, wait_until
 
 
 def jobs(session, task_id: int) -> list[tuple[str, list[int]]]:
@@ -254,3 +255,36 @@ def test_a_task_stored_without_feature_kinds_retrieves_as_its_reference_has_them
         ["UTS", "El"],
     )
     assert [[int(i) for i, _ in row] for row in stored] == whole.neighbours[:4].tolist()
+
+
+def test_a_cancel_while_a_batch_stores_its_retrieval_waits_instead_of_deadlocking(created):
+    """`stop` locks the task row, then the samples; a batch storing what it retrieved (the
+    samples' neighbours, a baseline's intervals) takes them in the same order."""
+    _, task_id = created
+    failures: list[BaseException] = []
+
+    def store() -> None:
+        try:
+            with unit_of_work() as session:
+                task_store.store_retrieved(
+                    session, task_id, {0: [[1, 0.5]]}, {"method": "leave-one-out"}
+                )
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    with unit_of_work() as cancel:
+        cancel.execute(update(Task).where(Task.id == task_id).values(status=TaskStatus.CANCELLED))
+        writer = threading.Thread(target=store)
+        writer.start()
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'"
+        )
+        with unit_of_work() as probe:
+            assert wait_until(lambda: probe.scalar(waiting) == 1, 10)
+        task_store.close_unfinished_samples(cancel, task_id)
+    writer.join(10)
+    assert not writer.is_alive() and failures == []
+    with unit_of_work() as session:
+        sample = session.get_one(Sample, (task_id, 0))
+        assert (sample.status, sample.neighbours) == (SampleStatus.NOT_CONVERGED, [[1, 0.5]])
