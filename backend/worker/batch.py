@@ -93,27 +93,32 @@ class WorkerRuntime:
     references: ReferenceCache = field(default_factory=ReferenceCache)
     # The task's own `max_workers` bounds its calls in flight across its batches: here in this
     # process (a semaphore), and across workers (leases in PostgreSQL). One of each per task.
-    task_slots: dict[int, tuple[asyncio.Semaphore, TaskSlots, int]] = field(default_factory=dict)
+    task_slots: dict[int, "TaskShare"] = field(default_factory=dict)
 
     @contextlib.contextmanager
-    def slots_for(self, task: Task) -> Iterator[tuple[asyncio.Semaphore, TaskSlots]]:
-        local, shared, users = self.task_slots.get(
-            task.id,
-            (
-                asyncio.Semaphore(task.max_workers),
-                TaskSlots(task.id, task.max_workers, self.settings.WORKER_STALLED_SECONDS),
-                0,
-            ),
+    def slots_for(self, task: Task) -> Iterator["TaskShare"]:
+        share = self.task_slots.get(task.id) or TaskShare(
+            asyncio.Semaphore(task.max_workers),
+            TaskSlots(task.id, task.max_workers, self.settings.WORKER_STALLED_SECONDS),
         )
-        self.task_slots[task.id] = (local, shared, users + 1)
+        self.task_slots[task.id] = share
+        share.users += 1
         try:
-            yield local, shared
+            yield share
         finally:
-            local, shared, users = self.task_slots[task.id]
-            if users <= 1:
+            share.users -= 1
+            if share.users == 0:
                 del self.task_slots[task.id]
-            else:
-                self.task_slots[task.id] = (local, shared, users - 1)
+
+
+@dataclass
+class TaskShare:
+    """What the running batches of one task share in this process."""
+
+    local: asyncio.Semaphore
+    shared: TaskSlots
+    interrupted: asyncio.Event = field(default_factory=asyncio.Event)  # see JobLease
+    users: int = 0
 
 
 @dataclass
@@ -285,9 +290,10 @@ class BatchRun:
         keeper = asyncio.create_task(self.lease.keep(), name=f"lease-{self.job_id}")
         lost = asyncio.create_task(self._cancel_when_lost(cancelled))
         try:
-            with self.runtime.slots_for(task) as (slots, shared_slots):
-                limits = RunLimits(slots, cancelled)
-                predictor = self._predictor(task, data, budget, shared_slots)
+            with self.runtime.slots_for(task) as share:
+                self.lease.interrupted = share.interrupted
+                limits = RunLimits(share.local, cancelled)
+                predictor = self._predictor(task, data, budget, share.shared)
                 graph = build_sample_graph(predictor, task_store.TaskStore(task.id), limits, rules)
 
                 async def run_sample(position: int, point: task_store.ResumePoint) -> None:

@@ -33,6 +33,11 @@ class JobLease:
         self.fresh_for = stalled_seconds / 2
         self.renew_every = stalled_seconds / 6
         self.lost = asyncio.Event()
+        # Shared by the batches of one task in this process (the batch sets it): set when a call
+        # of one of them was cut short (an abort, a shutdown). The slot that call frees may go to
+        # another batch of the task whose own abort is still on its way: before calling, that
+        # batch asks the database whether its job is still its own.
+        self.interrupted = asyncio.Event()
         self._confirmed = time.monotonic()
 
     async def keep(self) -> None:
@@ -44,17 +49,20 @@ class JobLease:
             except Exception as exc:  # the database is away: the lease just ages
                 logger.debug("job lease not confirmed", extra={"error": repr(exc)})
                 continue
-            if owned:
-                self._confirmed = time.monotonic()
-            else:
-                logger.warning("job taken over by another worker", extra={"job_id": self.job_id})
-                self.lost.set()
+            self._record(owned)
+
+    def _record(self, owned: bool) -> None:
+        if owned:
+            self._confirmed = time.monotonic()
+        elif not self.lost.is_set():
+            logger.warning("job aborted or taken over", extra={"job_id": self.job_id})
+            self.lost.set()
 
     async def _owned(self) -> bool:
         async with read_pool().connection() as connection:
             cursor = await connection.execute(
-                "SELECT status = 'doing' AND worker_id IS NOT DISTINCT FROM %s "
-                "FROM procrastinate_jobs WHERE id = %s",
+                "SELECT status = 'doing' AND NOT abort_requested "
+                "AND worker_id IS NOT DISTINCT FROM %s FROM procrastinate_jobs WHERE id = %s",
                 (self.worker_id, self.job_id),
             )
             row = await cursor.fetchone()
@@ -69,7 +77,16 @@ class JobLease:
     @contextlib.asynccontextmanager
     async def call(self) -> AsyncIterator[None]:
         await self.ensure()
-        yield
+        if self.interrupted.is_set():
+            # The abort that cut another batch's call short was committed before it reached
+            # us: if it was this task's, this query sees this job's abort too.
+            self._record(await self._owned())
+            await self.ensure()
+        try:
+            yield
+        except asyncio.CancelledError:
+            self.interrupted.set()  # before the caller's slot is released
+            raise
 
     async def pause(self, seconds: float) -> None:
         return None

@@ -3,6 +3,7 @@ closes it in two statements, a silent worker's jobs go back to the queue, and a 
 job was taken over stops calling."""
 
 import asyncio
+import contextlib
 import threading
 import time
 from typing import Any
@@ -129,6 +130,48 @@ def test_a_silent_workers_jobs_are_requeued_and_its_lease_is_lost(created, db_ur
         ("todo", [8, 9]),
         ("todo", [0, 1, 2, 3]),
     ]
+
+
+def test_a_slot_freed_by_an_abort_does_not_start_a_call_in_another_aborted_batch(created, db_url):
+    """A cancel aborts a task's running jobs one notification at a time. The call slot freed by
+    the first abort must not let a batch whose abort is still on its way start a call."""
+    _, task_id = created
+
+    async def body() -> tuple[bool, bool, bool]:
+        worker = await value(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now()) RETURNING id"
+        )
+        first = await value("SELECT id FROM procrastinate_fetch_job_v2(NULL, %s)", worker)
+        second = await value("SELECT id FROM procrastinate_fetch_job_v2(NULL, %s)", worker)
+        interrupted = asyncio.Event()
+        leases = [JobLease(job, worker, stalled_seconds=30) for job in (first, second)]
+        for lease in leases:
+            lease.interrupted = interrupted  # as two batches of one task in one worker
+        async with leases[1].call():
+            pass  # nothing cut short yet: no question asked, the call may go
+        entered = asyncio.Event()
+
+        async def in_flight() -> None:
+            async with leases[0].call():
+                entered.set()
+                await asyncio.Event().wait()  # an 8 s call, say
+
+        call = asyncio.create_task(in_flight())
+        await entered.wait()
+        with unit_of_work() as session:
+            tasks.cancel_task(session, task_id)  # both jobs: abort requested
+        call.cancel()  # the first abort reaches its batch
+        with contextlib.suppress(asyncio.CancelledError):
+            await call
+        refused = False
+        try:
+            async with leases[1].call():
+                pass
+        except Cancelled:
+            refused = True
+        return interrupted.is_set(), refused, leases[1].lost.is_set()
+
+    assert on_database(db_url, body) == (True, True, True)
 
 
 def test_a_lease_not_confirmed_for_half_the_stall_time_holds_calls(db_url):
