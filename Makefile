@@ -8,7 +8,7 @@ PORT ?= 8000
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: dev serve install frontend api-types demo test test-backend test-frontend lint format requirements \
-	backup restore create-admin bench stop-db clean system-tools test-stack
+	backup restore create-admin bench stop-db clean system-tools bench-tools test-stack
 
 # requirements-dev.txt is requirements.txt (the production set) plus test and lint tools.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -70,21 +70,30 @@ test-frontend: install
 	$(MAKE) api-types
 	cd frontend && npm test && npm run build && npm run e2e
 
-# The system tools the suites use (Debian packages): installed when missing and running as root,
-# else the one command that installs them, before anything else runs.
+# The system tools the suites (and the benchmarks) use, Debian packages: installed when missing and
+# running as root, else the one command that installs them, before anything else runs.
 SYSTEM_TOOLS := chromium:chromium shellcheck:shellcheck nginx:nginx-light
+BENCH_TOOLS := wrk:wrk valgrind:valgrind callgrind_control:valgrind
 system-tools:
-	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	@$(call install_missing,$(SYSTEM_TOOLS),make test)
+bench-tools:
+	@$(call install_missing,$(BENCH_TOOLS),make bench)
+
+# $(1): command:package pairs; $(2): what needs them.
+define install_missing
+	missing=""; for pair in $(1); do \
 		PATH="$$PATH:/usr/sbin" command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair#*:}"; \
 	done; \
-	if [ -n "$$missing" ]; then \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -n "$${missing// /}" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
-			echo "make test needs:$$missing. Run: sudo apt-get install -y$$missing" >&2; exit 1; \
+			echo "$(2) needs: $$missing. Run: sudo apt-get install -y $$missing" >&2; exit 1; \
 		fi; \
-		echo "installing$$missing"; \
+		echo "installing $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
 
 # The whole suite: lint, backend (real PostgreSQL, fake LLM over HTTP), operations, dashboard.
 test: system-tools lint test-backend test-frontend
@@ -112,7 +121,7 @@ create-admin: install
 	$(PY) -m backend.cli create-admin $(NAME)
 
 # Every quality bar of DESIGN.md, measured; writes docs/BENCHMARKS.md.
-bench: install
+bench: install bench-tools
 	$(PY) -m bench
 
 # The embedded PostgreSQL outlives the API (like a system service); this stops it.

@@ -12,7 +12,14 @@ from backend.core.vocabulary import Role
 from backend.db.session import get_session
 from backend.schemas import MAX_ID
 from backend.services import audit
-from backend.services.accounts import LOCAL_USER, Principal, principal_for_bearer
+from backend.services.accounts import (
+    INVALID_TOKEN,
+    LOCAL_USER,
+    Credential,
+    Principal,
+    credential,
+    principal_for_bearer,
+)
 from backend.services.audit import Actor
 
 
@@ -29,20 +36,37 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
+    return token.strip()
+
+
 async def current_principal(request: Request) -> Principal:
     settings: Settings = request.app.state.settings
     if not settings.auth_required:
         return LOCAL_USER
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send Authorization: Bearer <token> (log in, or create an API token)")
-    principal = await principal_for_bearer(settings, token.strip())
+    principal = await principal_for_bearer(settings, _bearer(request))
     if principal is None:
-        raise Unauthorized("the token is invalid, expired or revoked")
+        raise Unauthorized(INVALID_TOKEN)
     return principal
 
 
+async def read_credential(request: Request) -> Credential | None:
+    """For the most frequent reads: who is asking is checked in the read's own statement
+    (`accounts.fetch_one_as`), not by a statement of its own. None: nobody has to log in."""
+    settings: Settings = request.app.state.settings
+    if not settings.auth_required:
+        return None
+    found = credential(settings, _bearer(request))
+    if found is None:
+        raise Unauthorized(INVALID_TOKEN)
+    return found
+
+
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+ReaderDep = Annotated[Credential | None, Depends(read_credential)]
 
 
 def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.errors import InvalidConfig, LastAdmin, NotFound, UserExists
+from backend.core.errors import InvalidConfig, LastAdmin, NotFound, Unauthorized, UserExists
 from backend.core.vocabulary import MIN_PASSWORD_LENGTH, Role
 from backend.db.models import ApiToken, User
 from backend.db.session import read_pool
@@ -148,45 +148,90 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user if ok and user and user.active else None
 
 
-# Who is asking is checked on every request: two prepared statements on the async read pool
-# (no ORM, no thread hop) rather than ORM loads in a worker thread.
+# Who is asking is checked on every request, by one statement on the async read pool (no ORM, no
+# thread hop). A read that needs no more than a valid login (the status poll) runs it inside its
+# own statement: one round trip for both (`fetch_one_as`). Columns are `auth_*`, apart from any
+# the read selects.
 _TOKEN_OWNER = """
-SELECT t.id AS token_id, t.revoked_at, t.expires_at, t.last_used_at,
-       u.id AS user_id, u.username, u.role, u.active
+SELECT t.id AS auth_token_id, t.revoked_at AS auth_revoked_at, t.expires_at AS auth_expires_at,
+       t.last_used_at AS auth_last_used_at, u.id AS auth_user_id, u.username AS auth_username,
+       u.role AS auth_role, u.active AS auth_active, NULL::int AS auth_epoch
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = %s
 """
+_SESSION_USER = """
+SELECT NULL::int AS auth_token_id, NULL::timestamptz AS auth_revoked_at,
+       NULL::timestamptz AS auth_expires_at, NULL::timestamptz AS auth_last_used_at,
+       u.id AS auth_user_id, u.username AS auth_username, u.role AS auth_role,
+       u.active AS auth_active, u.session_epoch AS auth_epoch
+FROM users u WHERE u.id = %s
+"""
 _TOKEN_USED = "UPDATE api_tokens SET last_used_at = %s WHERE id = %s"
-_SESSION_USER = "SELECT id, username, role, active, session_epoch FROM users WHERE id = %s"
+INVALID_TOKEN = "the token is invalid, expired or revoked"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A bearer token as sent, checked for form but not yet looked up: `sql` finds its owner."""
+
+    sql: str
+    params: tuple[Any, ...]
+    epoch: int | None = None  # a session token's: its user's epoch must still be this one
+
+
+def credential(settings: Settings, token: str) -> Credential | None:
+    """None for what cannot be a token of ours (a session token not signed by us, expired...)."""
+    if token.startswith(security.API_TOKEN_PREFIX):
+        return Credential(_TOKEN_OWNER, (security.token_digest(token),))
+    claims = security.session_claims(settings, token)
+    if claims is None:
+        return None
+    return Credential(_SESSION_USER, (claims[0],), epoch=claims[1])
+
+
+async def _principal(cursor: AsyncCursor[Any], found: Credential, row: Any) -> Principal | None:
+    """Who the credential's row says is asking; None unless that is an active user now."""
+    if row is None or row.auth_user_id is None or not row.auth_active:
+        return None
+    if found.epoch is not None:
+        if row.auth_epoch != found.epoch:
+            return None
+        return Principal(row.auth_user_id, row.auth_username, Role(row.auth_role), "session")
+    now = datetime.now(UTC)
+    if row.auth_revoked_at or (row.auth_expires_at and row.auth_expires_at <= now):
+        return None
+    # Note the use at most once a minute: not a write per request.
+    if not row.auth_last_used_at or now - row.auth_last_used_at > timedelta(minutes=1):
+        await cursor.execute(_TOKEN_USED, (now, row.auth_token_id))
+    return Principal(row.auth_user_id, row.auth_username, Role(row.auth_role), "token")
 
 
 async def principal_for_bearer(settings: Settings, token: str) -> Principal | None:
+    found = credential(settings, token)
+    if found is None:
+        return None
     async with read_pool().connection() as connection:
         cursor = connection.cursor(row_factory=namedtuple_row)
-        if token.startswith(security.API_TOKEN_PREFIX):
-            return await _principal_for_api_token(cursor, token)
-        claims = security.session_claims(settings, token)
-        if claims is None:
-            return None
-        user: Any = await (await cursor.execute(_SESSION_USER, (claims[0],))).fetchone()
-    if user is None or not user.active or claims[1] != user.session_epoch:
-        return None
-    return Principal(user.id, user.username, Role(user.role), "session")
+        row = await (await cursor.execute(found.sql, found.params)).fetchone()
+        return await _principal(cursor, found, row)
 
 
-async def _principal_for_api_token(cursor: AsyncCursor[Any], token: str) -> Principal | None:
-    now = datetime.now(UTC)
-    row = await (await cursor.execute(_TOKEN_OWNER, (security.token_digest(token),))).fetchone()
-    if row is None:
-        return None
-    if row.revoked_at or (row.expires_at and row.expires_at <= now):
-        return None
-    if not row.active:
-        return None
-    # Note the use at most once a minute: not a write per request.
-    if not row.last_used_at or now - row.last_used_at > timedelta(minutes=1):
-        await cursor.execute(_TOKEN_USED, (now, row.token_id))
-    return Principal(row.user_id, row.username, Role(row.role), "token")
+async def fetch_one_as(found: Credential | None, sql: str, params: tuple[Any, ...]) -> Any:
+    """The first row of `sql`, read for whoever `found` names: Unauthorized unless that is a
+    valid login (any role may read); None when `sql` finds nothing. `found` None: nobody has to
+    log in (AUTH_REQUIRED off). The login is checked in the same statement as the read."""
+    async with read_pool().connection() as connection:
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        if found is None:
+            return await (await cursor.execute(sql, params)).fetchone()
+        both = (
+            f"SELECT r.*, a.* FROM ({found.sql}) a "
+            f"LEFT JOIN (SELECT TRUE AS read_found, x.* FROM ({sql}) x) r ON TRUE"
+        )
+        row: Any = await (await cursor.execute(both, (*found.params, *params))).fetchone()
+        if await _principal(cursor, found, row) is None:
+            raise Unauthorized(INVALID_TOKEN)
+    return row if row.read_found else None
 
 
 def create_token(

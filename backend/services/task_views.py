@@ -23,6 +23,7 @@ from backend.core.vocabulary import (
     sql_in,
 )
 from backend.db.session import read_pool
+from backend.services.accounts import Credential, fetch_one_as
 from backend.workflow.predictors import BASELINE_LABEL
 
 _ACTIVE = sql_in(ACTIVE_SAMPLE_STATUSES)
@@ -137,11 +138,10 @@ def to_json(document: Any) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
 
 
-async def task_json(task_id: int) -> bytes:
-    """`GET /api/tasks/{id}`: the task object as JSON bytes; 404 if there is no such task."""
-    async with read_pool().connection() as connection:
-        cursor = connection.cursor(row_factory=namedtuple_row)
-        row = await (await cursor.execute(_ONE, (task_id,))).fetchone()
+async def task_json(task_id: int, reader: Credential | None) -> bytes:
+    """`GET /api/tasks/{id}` for `reader`: the task object as JSON bytes; 404 if there is no such
+    task. The reader's login is checked in the same statement (`fetch_one_as`)."""
+    row = await fetch_one_as(reader, _ONE, (task_id,))
     if row is None:
         raise TaskNotFound(task_id)
     return to_json(task_view(row))

@@ -170,6 +170,10 @@ def test_a_member_runs_tasks_and_the_audit_trail_records_it(
         assert member.http.delete(f"/api/auth/tokens/{created.json()['id']}").status_code == 200
         with client(server, token) as revoked:
             assert revoked.get("/api/tasks").status_code == 401
+            # The status read checks the login in its own statement: refused the same way.
+            refused = revoked.get(f"/api/tasks/{task_id}")
+            assert refused.status_code == 401
+            assert refused.json()["details"] == "the token is invalid, expired or revoked"
 
     events = admin.get("/api/audit", params={"limit": 500}).json()["items"]
     actions = {(e["actor"], e["action"]) for e in events}

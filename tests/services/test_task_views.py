@@ -37,7 +37,7 @@ def add_task(
 
 
 async def view(task_id: int) -> dict[str, Any]:
-    document: dict[str, Any] = orjson.loads(await task_json(task_id))
+    document: dict[str, Any] = orjson.loads(await task_json(task_id, None))
     with unit_of_work() as session:  # the writers' path answers the same object
         assert orjson.loads(orjson.dumps(view_task(session, task_id), default=str)).keys() == (
             document.keys()
