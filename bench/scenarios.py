@@ -226,18 +226,28 @@ class Bench:
                 * 1000,
             }
         llm, knn = out["openai"], out["baseline"]
+        plain = _plain_loop(self.stack, n, rounds, slots=20)
+        out["plain_loop"] = plain
+        wall_ratio = llm["wall_ms_per_prediction"] / plain["wall_ms_per_call"]
+        cpu_ratio = llm["api_cpu_ms_per_prediction"] / plain["cpu_ms_per_call"]
         return [
             {
                 "key": "orchestration_overhead",
-                "what": f"orchestration overhead per prediction, zero-latency LLM, "
-                f"{n} samples × {rounds} rounds, max_workers 20",
-                "bar": "≤ 5 ms",
-                "figure": f"{llm['wall_ms_per_prediction']:.2f} ms wall per prediction "
-                f"(API CPU {llm['api_cpu_ms_per_prediction']:.2f} ms, PostgreSQL "
+                "what": f"orchestration per prediction, zero-latency LLM, {n} samples × "
+                f"{rounds} rounds, max_workers 20, vs a plain asyncio loop making the same "
+                "calls through litellm at the same concurrency in the same run "
+                "(bench/plain_loop.py: no database, no graph)",
+                # DESIGN's "≤ 2 ms CPU" of orchestration, as a ratio that holds on any machine:
+                # the service may add at most half of what the bare call costs here (~3.5 ms).
+                "bar": "API CPU per prediction ≤ 1.5 × the plain loop's CPU per call",
+                "figure": f"{llm['wall_ms_per_prediction']:.2f} ms wall per prediction = "
+                f"{wall_ratio:.2f} × the plain loop's {plain['wall_ms_per_call']:.2f} ms; "
+                f"API CPU {llm['api_cpu_ms_per_prediction']:.2f} ms = {cpu_ratio:.2f} × the "
+                f"loop's {plain['cpu_ms_per_call']:.2f} ms (PostgreSQL "
                 f"{llm['postgres_cpu_ms_per_prediction']:.2f} ms, fake LLM "
                 f"{llm['fake_llm_cpu_ms_per_prediction']:.2f} ms); without LLM calls "
                 f"(baseline provider) {knn['wall_ms_per_prediction']:.2f} ms",
-                "passed": llm["wall_ms_per_prediction"] <= 5.0,
+                "passed": cpu_ratio <= 1.5,
                 "details": out,
             }
         ]
@@ -484,6 +494,28 @@ def soak(samples: int, report_path: Path) -> list[Result]:
             "details": figures or {"stdout": done.stdout[-3000:]},
         }
     ]
+
+
+def _plain_loop(stack: Stack, samples: int, rounds: int, slots: int) -> dict[str, float]:
+    """bench/plain_loop.py in its own process against the stack's fake LLM."""
+    stack.script({"latency": 0.0, "converge_after": 99})
+    command = [sys.executable, "-m", "bench.plain_loop", stack.fake.url]
+    done = subprocess.run(
+        [*command, str(samples), str(rounds), str(slots)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("JSON "))
+    result = json.loads(line[5:])
+    calls = result["calls"]
+    return {
+        **result,
+        "wall_ms_per_call": result["wall_s"] / calls * 1000,
+        "cpu_ms_per_call": result["cpu_s"] / calls * 1000,
+    }
 
 
 def _strip(run: dict[str, Any]) -> dict[str, Any]:
