@@ -15,7 +15,14 @@ import pandas as pd
 import psycopg
 
 from backend.core.config import Settings
-from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
+from backend.db.models import Task
+from backend.db.session import (
+    close_read_pool,
+    dispose_engine,
+    init_engine,
+    open_read_pool,
+    unit_of_work,
+)
 from backend.workflow.predictors import LlmPredictor
 from backend.workflow.task_data import TaskData, prepare
 from devstack import api as devstack_api
@@ -210,3 +217,29 @@ def query(env: dict[str, str], sql: str, *params: object) -> list[tuple[Any, ...
     url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as connection:
         return connection.execute(sql, params).fetchall()
+
+
+def add_task(
+    status: str = "pending", priority: int = 0, provider: str = "openai", **kw: Any
+) -> int:
+    """A task row stored directly (no samples), for the task views' tests."""
+    with unit_of_work() as session:
+        task = Task(
+            name="t",
+            status=status,
+            llm_provider=provider,
+            llm_model="knn" if provider == "baseline" else "m",
+            temperature=0.0,
+            max_iterations=3,
+            convergence_threshold=0.01,
+            early_stop=True,
+            max_workers=2,
+            target_properties=["UTS"],
+            config={},
+            total_samples=0,
+            priority=priority,
+            **kw,
+        )
+        session.add(task)
+        session.flush()
+        return task.id

@@ -86,6 +86,16 @@ class ReferenceCache:
 
 
 @dataclass
+class TaskShare:
+    """What the running batches of one task share in this process."""
+
+    local: asyncio.Semaphore
+    shared: TaskSlots
+    interrupted: asyncio.Event = field(default_factory=asyncio.Event)  # see JobLease
+    users: int = 0
+
+
+@dataclass
 class WorkerRuntime:
     """What the jobs of one worker process share."""
 
@@ -93,10 +103,10 @@ class WorkerRuntime:
     references: ReferenceCache = field(default_factory=ReferenceCache)
     # The task's own `max_workers` bounds its calls in flight across its batches: here in this
     # process (a semaphore), and across workers (leases in PostgreSQL). One of each per task.
-    task_slots: dict[int, "TaskShare"] = field(default_factory=dict)
+    task_slots: dict[int, TaskShare] = field(default_factory=dict)
 
     @contextlib.contextmanager
-    def slots_for(self, task: Task) -> Iterator["TaskShare"]:
+    def slots_for(self, task: Task) -> Iterator[TaskShare]:
         share = self.task_slots.get(task.id) or TaskShare(
             asyncio.Semaphore(task.max_workers),
             TaskSlots(task.id, task.max_workers, self.settings.WORKER_STALLED_SECONDS),
@@ -109,16 +119,6 @@ class WorkerRuntime:
             share.users -= 1
             if share.users == 0:
                 del self.task_slots[task.id]
-
-
-@dataclass
-class TaskShare:
-    """What the running batches of one task share in this process."""
-
-    local: asyncio.Semaphore
-    shared: TaskSlots
-    interrupted: asyncio.Event = field(default_factory=asyncio.Event)  # see JobLease
-    users: int = 0
 
 
 @dataclass

@@ -12,8 +12,7 @@ from backend.db.models import ApiToken, User
 from backend.db.session import unit_of_work
 from backend.services import accounts, security
 from backend.services.task_views import task_json
-from tests.helpers import on_database
-from tests.services.test_task_views import add_task
+from tests.helpers import add_task, on_database
 
 SETTINGS = Settings(SECRET_KEY="read-credentials-secret-0123456789abcdef")
 

@@ -5,35 +5,9 @@ from typing import Any
 
 import orjson
 
-from backend.db.models import Task
 from backend.db.session import unit_of_work
 from backend.services.task_views import page_json, task_json, view_task
-from tests.helpers import on_database
-
-
-def add_task(
-    status: str = "pending", priority: int = 0, provider: str = "openai", **kw: Any
-) -> int:
-    with unit_of_work() as session:
-        task = Task(
-            name="t",
-            status=status,
-            llm_provider=provider,
-            llm_model="knn" if provider == "baseline" else "m",
-            temperature=0.0,
-            max_iterations=3,
-            convergence_threshold=0.01,
-            early_stop=True,
-            max_workers=2,
-            target_properties=["UTS"],
-            config={},
-            total_samples=0,
-            priority=priority,
-            **kw,
-        )
-        session.add(task)
-        session.flush()
-        return task.id
+from tests.helpers import add_task, on_database
 
 
 async def view(task_id: int) -> dict[str, Any]:
