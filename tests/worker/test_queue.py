@@ -319,12 +319,18 @@ def test_a_cancel_while_a_batch_stores_its_retrieval_waits_instead_of_deadlockin
         cancel.execute(update(Task).where(Task.id == task_id).values(status=TaskStatus.CANCELLED))
         writer = threading.Thread(target=store)
         writer.start()
+        # Each probe in its own transaction: pg_stat_activity is a snapshot taken at its first
+        # read in a transaction, so one long probe never sees the writer start waiting.
         waiting = text(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query LIKE '%FOR NO KEY UPDATE%'"
         )
-        with unit_of_work() as probe:
-            assert wait_until(lambda: probe.scalar(waiting) == 1, 10)
+
+        def writer_waits() -> bool:
+            with unit_of_work() as probe:
+                return probe.scalar(waiting) == 1
+
+        assert wait_until(writer_waits, 10)
         task_store.close_unfinished_samples(cancel, task_id)
     writer.join(10)
     assert not writer.is_alive() and failures == []
