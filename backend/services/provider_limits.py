@@ -218,7 +218,7 @@ class LeaseSemaphore:
         try:
             yield
         except BaseException:
-            await self._let_go(lease)  # cut short (a cancel, a shutdown): freed at once
+            await self._let_go(lease)  # an error, a cancel, a shutdown: freed at once
             raise
         if self.linger_seconds > 0:
             self._linger(lease)
