@@ -172,16 +172,6 @@ def overlapping_asks(calls: list[Any]) -> list[tuple[str, int]]:
     return overlapping
 
 
-def peak_in_flight(calls: list[Any]) -> int:
-    """The most calls open at the fake LLM at once (an unanswered call counts as open)."""
-    edges = sorted([(c.started, 1) for c in calls] + [(c.ended or float("inf"), -1) for c in calls])
-    in_flight = peak = 0
-    for _, step in edges:
-        in_flight += step
-        peak = max(peak, in_flight)
-    return peak
-
-
 def stored_rounds(api: "ApiClient", task_id: int) -> set[tuple[str, int]]:
     """(sample_id, round) of every round stored so far."""
     response = api.get(f"/api/results/{task_id}/iterations")

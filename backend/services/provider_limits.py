@@ -117,23 +117,11 @@ def _in_background(coroutine: Coroutine[Any, Any, Any]) -> None:
 
 
 @dataclass
-class _Lease:
-    """A slot this process holds, renewed in the background until released."""
-
-    slot: int
-    holder: str
-    renewing: "asyncio.Future[None]"
-    expiry: asyncio.TimerHandle | None = None  # while idle (see LeaseSemaphore's linger)
-
-
-@dataclass
 class _Local:
-    """One event loop's waiting room for one key: the poller's turn, the release signal, and
-    the leases held without a holder (lingering)."""
+    """One event loop's waiting room for one key: the poller's turn and the release signal."""
 
     turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     freed: asyncio.Event = field(default_factory=asyncio.Event)
-    idle: list[_Lease] = field(default_factory=list)
 
 
 class _PerLoop:
@@ -182,13 +170,7 @@ class LeaseSemaphore:
     renewed every `ttl_seconds / 3` while held and released on exit. A holder that dies without
     releasing frees its slot `ttl_seconds` after its last renewal. Keep one object per key in a
     process (e.g. f"task:{id}" for a task's `max_workers`): its coroutines then share one poller.
-    `drop()` deletes the key's rows once it is no longer needed.
-
-    `linger_seconds` > 0: a holder that exits normally leaves its slot leased to this process
-    for that long; the next `hold()` here takes it without a round trip (a call's end and the
-    next call's start are milliseconds apart). Other processes see it free once it has lingered
-    unused, so a process with steady demand keeps its slots: use it where that is fair (one
-    task's slots), not for a limit shared by unrelated work."""
+    `drop()` deletes the key's rows once it is no longer needed."""
 
     def __init__(
         self,
@@ -196,7 +178,6 @@ class LeaseSemaphore:
         size: int,
         *,
         ttl_seconds: float = 90.0,
-        linger_seconds: float = 0.0,
         pool: AsyncConnectionPool | None = None,
     ) -> None:
         if size < 1:
@@ -204,7 +185,6 @@ class LeaseSemaphore:
         self.key = key[:300]
         self.size = size
         self.ttl_seconds = ttl_seconds
-        self.linger_seconds = linger_seconds
         self._db = _Db(pool)
         self._local = _PerLoop()
         self._rows_ready = False
@@ -214,60 +194,23 @@ class LeaseSemaphore:
 
     @contextlib.asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:
-        lease = await self._acquire()
+        holder = uuid.uuid4().hex
+        slot = await self._acquire(holder)
+        renewing = asyncio.ensure_future(self._renew(slot, holder))
         try:
             yield
-        except BaseException:
-            await self._let_go(lease)  # an error, a cancel, a shutdown: freed at once
-            raise
-        if self.linger_seconds > 0:
-            self._linger(lease)
-        else:
-            await self._let_go(lease)
+        finally:
+            renewing.cancel()
+            release = asyncio.ensure_future(self._release(holder))
+            try:
+                await asyncio.shield(release)
+            except asyncio.CancelledError:
+                _background.add(release)  # it still runs; keep it alive
+                release.add_done_callback(_background.discard)
+                raise
 
-    def _linger(self, lease: _Lease) -> None:
+    async def _acquire(self, holder: str) -> int:
         local = self._local.get()
-        lease.expiry = asyncio.get_running_loop().call_later(
-            self.linger_seconds, self._expire, local, lease
-        )
-        local.idle.append(lease)
-        local.freed.set()  # a poller waiting here takes it
-
-    def _reuse(self, local: _Local) -> _Lease | None:
-        if not local.idle:
-            return None
-        lease = local.idle.pop()
-        if lease.expiry is not None:
-            lease.expiry.cancel()
-            lease.expiry = None
-        return lease
-
-    def _expire(self, local: _Local, lease: _Lease) -> None:
-        if lease in local.idle:
-            local.idle.remove(lease)
-            _in_background(self._let_go(lease))
-
-    async def release_idle(self) -> None:
-        """Free the slots lingering here now (e.g. when this process's work on the key ends)."""
-        local = self._local.get()
-        while (lease := self._reuse(local)) is not None:
-            await self._let_go(lease)
-
-    async def _let_go(self, lease: _Lease) -> None:
-        lease.renewing.cancel()
-        release = asyncio.ensure_future(self._release(lease.holder))
-        try:
-            await asyncio.shield(release)
-        except asyncio.CancelledError:
-            _background.add(release)  # it still runs; keep it alive
-            release.add_done_callback(_background.discard)
-            raise
-
-    async def _acquire(self) -> _Lease:
-        local = self._local.get()
-        if (lease := self._reuse(local)) is not None:
-            return lease
-        holder = uuid.uuid4().hex
         async with local.turn:  # one poller per process and key; the others queue here
             if not self._rows_ready:
                 await self._db.execute(_ENSURE_SLOTS, self._params())
@@ -275,8 +218,6 @@ class LeaseSemaphore:
             delay = FIRST_POLL_SECONDS
             while True:
                 local.freed.clear()
-                if (lease := self._reuse(local)) is not None:
-                    return lease
                 try:
                     row = await self._db.one(_TAKE_SLOT, self._params(holder=holder))
                 except asyncio.CancelledError:
@@ -284,9 +225,7 @@ class LeaseSemaphore:
                     _in_background(self._release(holder))
                     raise
                 if row is not None:
-                    slot = int(row[0])
-                    renewing = asyncio.ensure_future(self._renew(slot, holder))
-                    return _Lease(slot, holder, renewing)
+                    return int(row[0])
                 if delay >= LAST_POLL_SECONDS:  # long busy: are the rows (still) there?
                     await self._db.execute(_ENSURE_SLOTS, self._params())
                 await _wait_or_timeout(local.freed, delay)

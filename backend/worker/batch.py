@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,8 +105,8 @@ class WorkerRuntime:
     # process (a semaphore), and across workers (leases in PostgreSQL). One of each per task.
     task_slots: dict[int, TaskShare] = field(default_factory=dict)
 
-    @contextlib.asynccontextmanager
-    async def slots_for(self, task: Task) -> AsyncIterator[TaskShare]:
+    @contextlib.contextmanager
+    def slots_for(self, task: Task) -> Iterator[TaskShare]:
         share = self.task_slots.get(task.id) or TaskShare(
             asyncio.Semaphore(task.max_workers),
             TaskSlots(task.id, task.max_workers, self.settings.WORKER_STALLED_SECONDS),
@@ -119,7 +119,6 @@ class WorkerRuntime:
             share.users -= 1
             if share.users == 0:
                 del self.task_slots[task.id]
-                await share.shared.release_idle()  # the task's last batch here: free its slots
 
 
 @dataclass
@@ -291,7 +290,7 @@ class BatchRun:
         keeper = asyncio.create_task(self.lease.keep(), name=f"lease-{self.job_id}")
         lost = asyncio.create_task(self._cancel_when_lost(cancelled))
         try:
-            async with self.runtime.slots_for(task) as share:
+            with self.runtime.slots_for(task) as share:
                 self.lease.interrupted = share.interrupted
                 limits = RunLimits(share.local, cancelled)
                 predictor = self._predictor(task, data, budget, share.shared)

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator
 
 from backend.db.session import read_pool
-from backend.services.provider_limits import LAST_POLL_SECONDS, LeaseSemaphore
+from backend.services.provider_limits import LeaseSemaphore
 from backend.workflow.predictors import Cancelled
 
 logger = logging.getLogger(__name__)
@@ -127,18 +127,10 @@ class TaskSlots:
 
     def __init__(self, task_id: int, size: int, lease_seconds: float) -> None:
         # Renewed while held: a killed worker's slots free about when its batches are requeued.
-        # A slot lingers here after a call for as long as another process would take to notice
-        # it free: the next call of this task here (usually milliseconds later) takes it
-        # without the two round trips of a release and a take.
-        self._semaphore = LeaseSemaphore(
-            f"task:{task_id}", size, ttl_seconds=lease_seconds, linger_seconds=LAST_POLL_SECONDS
-        )
+        self._semaphore = LeaseSemaphore(f"task:{task_id}", size, ttl_seconds=lease_seconds)
 
     def call(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self._semaphore.hold()
-
-    async def release_idle(self) -> None:
-        await self._semaphore.release_idle()
 
     async def pause(self, seconds: float) -> None:
         return None

@@ -14,7 +14,7 @@ from backend.db.session import read_pool
 from backend.services.provider_limits import LeaseSemaphore, ProviderGate, provider_gate
 from backend.workflow.predictors import RunLimits
 from devstack.fakellm import FakeLlm
-from tests.helpers import fake_llm_predictor, on_database, peak_in_flight, task_data, unique_ids
+from tests.helpers import fake_llm_predictor, on_database, task_data, unique_ids
 
 VALUES = {"UTS": 800.0, "El": 15.0}
 DEADLINE = 30.0
@@ -78,7 +78,12 @@ def test_calls_through_two_predictors_never_exceed_the_limit_at_the_provider(
     on_database(db_url, body)
     calls = [c for i in ids for c in fake_llm.calls(i)]
     assert len(calls) == 8
-    assert peak_in_flight(calls) == 2
+    edges = sorted([(c.started, 1) for c in calls] + [(c.ended, -1) for c in calls])
+    in_flight = peak = 0
+    for _, step in edges:
+        in_flight += step
+        peak = max(peak, in_flight)
+    assert peak == 2
 
 
 def test_a_lease_whose_holder_vanished_is_reclaimed_after_it_expires(db_url):
@@ -87,7 +92,7 @@ def test_a_lease_whose_holder_vanished_is_reclaimed_after_it_expires(db_url):
     async def body() -> float:
         # A holder killed while holding: it took the only slot, and never renews nor releases.
         dead = LeaseSemaphore(key, 1, ttl_seconds=0.6)
-        (await dead._acquire()).renewing.cancel()
+        await dead._acquire(uuid.uuid4().hex)
         alive = LeaseSemaphore(key, 1, ttl_seconds=0.6)
         started = time.monotonic()
         async with asyncio.timeout(DEADLINE), alive.hold():
@@ -140,58 +145,6 @@ def test_a_cancelled_waiter_leaves_no_lease_behind(db_url):
         return await held_rows(key)
 
     assert on_database(db_url, body) == []
-
-
-def test_a_lingering_slot_is_taken_again_here_and_freed_for_others_after_the_linger(db_url):
-    """linger_seconds: the next holder in this process takes the slot without a new lease (the
-    same holder row); another process gets it once it has lingered unused."""
-    key = f"task:{uuid.uuid4().hex[:8]}"
-
-    async def body() -> tuple[list[Any], list[Any], list[Any], float]:
-        here = LeaseSemaphore(key, 1, linger_seconds=0.3)
-        elsewhere = LeaseSemaphore(key, 1)
-        async with here.hold():
-            first = await held_rows(key)
-        async with here.hold():
-            again = await held_rows(key)
-        lingering = await held_rows(key)
-        left = time.monotonic()
-        async with asyncio.timeout(DEADLINE), elsewhere.hold():
-            waited = time.monotonic() - left
-        return first, again, lingering, waited
-
-    first, again, lingering, waited = on_database(db_url, body)
-    assert len(first) == 1 and again == first and lingering == first
-    assert 0.25 <= waited < 5
-
-
-def test_lingering_slots_are_released_at_once_when_asked_or_when_a_holder_is_cut_short(db_url):
-    key = f"task:{uuid.uuid4().hex[:8]}"
-
-    async def body() -> tuple[list[Any], list[Any]]:
-        sem = LeaseSemaphore(key, 2, linger_seconds=60)
-        async with sem.hold():
-            pass
-        await sem.release_idle()
-        after_release = await held_rows(key)
-
-        async def cut_short() -> None:
-            async with sem.hold():
-                await asyncio.sleep(60)
-
-        holder = asyncio.create_task(cut_short())
-        await asyncio.wait_for(_until_held(key), DEADLINE)
-        holder.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await holder
-        return after_release, await held_rows(key)
-
-    assert on_database(db_url, body) == ([], [])
-
-
-async def _until_held(key: str) -> None:
-    while not await held_rows(key):
-        await asyncio.sleep(0.01)
 
 
 def test_calls_per_minute_throttle_every_process_together(db_url):

@@ -16,7 +16,6 @@ from tests.helpers import (
     api_env,
     fresh_database,
     overlapping_asks,
-    peak_in_flight,
     query,
     reference_table,
     sample_table,
@@ -98,9 +97,6 @@ def test_two_workers_share_a_task_and_a_killed_ones_batches_are_taken_up(stack, 
     asked = Counter((c.sample_id, c.round) for i in ids for c in fake_llm.calls(i))
     assert {key for key, n in asked.items() if n > 1} <= in_flight
     assert overlapping_asks([c for i in ids for c in fake_llm.calls(i)]) == []
-    # The task's max_workers bounds its calls across both workers (slots linger in a worker
-    # between its calls, and a killed worker's until their lease expires).
-    assert peak_in_flight([c for i in ids for c in fake_llm.calls(i)]) <= 4
     assert len(asked) == len(ids) * 4
     # Both workers ran batches of the one task.
     assert all("batch started" in w.log() for w in workers), [w.log()[-2000:] for w in workers]
