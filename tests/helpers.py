@@ -219,27 +219,32 @@ def query(env: dict[str, str], sql: str, *params: object) -> list[tuple[Any, ...
         return connection.execute(sql, params).fetchall()
 
 
+def task_row(**kw: Any) -> Task:
+    """A Task with every required column set (any of them overridden by `kw`), not stored."""
+    provider = kw.get("llm_provider", "openai")
+    defaults: dict[str, Any] = {
+        "name": "t",
+        "status": "pending",
+        "llm_provider": provider,
+        "llm_model": "knn" if provider == "baseline" else "m",
+        "temperature": 0.0,
+        "max_iterations": 3,
+        "convergence_threshold": 0.01,
+        "early_stop": True,
+        "max_workers": 2,
+        "target_properties": ["UTS"],
+        "config": {},
+        "total_samples": 0,
+    }
+    return Task(**{**defaults, **kw})
+
+
 def add_task(
     status: str = "pending", priority: int = 0, provider: str = "openai", **kw: Any
 ) -> int:
     """A task row stored directly (no samples), for the task views' tests."""
     with unit_of_work() as session:
-        task = Task(
-            name="t",
-            status=status,
-            llm_provider=provider,
-            llm_model="knn" if provider == "baseline" else "m",
-            temperature=0.0,
-            max_iterations=3,
-            convergence_threshold=0.01,
-            early_stop=True,
-            max_workers=2,
-            target_properties=["UTS"],
-            config={},
-            total_samples=0,
-            priority=priority,
-            **kw,
-        )
+        task = task_row(status=status, llm_provider=provider, priority=priority, **kw)
         session.add(task)
         session.flush()
         return task.id

@@ -3,27 +3,15 @@
 from sqlalchemy import create_engine, pool
 from sqlalchemy.orm import Session
 
-from backend.db.models import Prediction, Sample, Task
+from backend.db.models import Prediction, Sample
 from backend.services.rounds import pack_messages, round_detail
+from tests.helpers import task_row
 
 
 def test_a_cached_round_says_so(db_url):
     engine = create_engine(db_url, poolclass=pool.NullPool)
     with Session(engine) as session:
-        task = Task(
-            name="t",
-            status="completed",
-            llm_provider="openai",
-            llm_model="m",
-            temperature=0.0,
-            max_iterations=3,
-            convergence_threshold=0.01,
-            early_stop=True,
-            max_workers=2,
-            target_properties=["UTS"],
-            config={},
-            total_samples=1,
-        )
+        task = task_row(status="completed", total_samples=1)
         session.add(task)
         session.flush()
         session.add(Sample(task_id=task.id, sample_index=0, sample_id="S0", composition={}))
