@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,6 +193,29 @@ def _end(task_id: int, *, job_id: int, error: str | None = None, budget: bool = 
             task_store.finish_if_done(session, task_id)
 
 
+async def _stopped(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel `tasks` and wait until they have ended."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _all_or_none(coroutines: list[Coroutine[Any, Any, None]]) -> None:
+    """Run the coroutines together; the first error cancels the others and is raised once they
+    have ended. (asyncio.gather would leave them running: a sample loop outliving its batch holds
+    its task's call slot, waiting for a job lease nobody renews, and starves the task's other
+    batches in this process.)"""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        await _stopped(tasks)  # none left if all ended; else an error, or this batch's cancel
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+
+
 class BatchRun:
     def __init__(
         self,
@@ -325,10 +348,9 @@ class BatchRun:
                         await run_sample(position, point)
 
                 loops = min(len(loaded.points), LOOPS_PER_SLOT * task.max_workers)
-                await asyncio.gather(*(loop_worker() for _ in range(loops)))
+                await _all_or_none([loop_worker() for _ in range(loops)])
         finally:
-            keeper.cancel()
-            lost.cancel()
+            await _stopped([keeper, lost])
         error = None
         if auth_errors:
             error = f"the LLM provider rejected the credentials: {auth_errors[0][:300]}"

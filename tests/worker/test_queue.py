@@ -9,8 +9,10 @@ import time
 from typing import Any
 
 import pandas as pd
+import psycopg
 import pytest
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from backend.core.config import Settings
 from backend.core.vocabulary import SampleStatus, TaskStatus
@@ -270,6 +272,37 @@ def test_batches_run_in_process_and_the_last_one_completes_the_task(created, db_
     # The baseline's intervals: leave-one-out over the reference, stored by the first batch.
     assert calibration is not None and calibration["method"] == "leave-one-out"
     assert set(calibration["half_widths"]) == {"UTS", "El"}
+
+
+def test_a_batch_stopped_by_a_database_error_leaves_none_of_its_samples_running(
+    created, db_url, monkeypatch
+):
+    """One sample's round write fails while the batch's other samples are mid-write: the batch
+    ends with that error (the queue retries it) and nothing of it runs on. A sample loop left
+    behind held its task's call slot for good and starved the task's other batches in the
+    process (a PostgreSQL restart then left a task running forever)."""
+    settings, task_id = created
+
+    async def save_round(self, sample_index: int, *args: Any, **kwargs: Any) -> None:
+        if sample_index == 0:
+            await asyncio.sleep(0.05)  # the others are writing by now
+            away = psycopg.OperationalError("the database system is shutting down")
+            raise OperationalError("INSERT INTO predictions", {}, away)
+        await asyncio.Event().wait()  # a write that has not returned yet
+
+    monkeypatch.setattr(task_store.TaskStore, "save_round", save_round)
+
+    async def body() -> tuple[list[str], int]:
+        runtime = WorkerRuntime(settings)
+        before = asyncio.all_tasks()  # the read pool's own
+        run = BatchRun(runtime, task_id, [0, 1, 2, 3], job_id=1, worker_id=None).run()
+        with pytest.raises(OperationalError):
+            await asyncio.wait_for(run, 30)
+        others = [repr(t) for t in asyncio.all_tasks() - before if t is not asyncio.current_task()]
+        return others, len(runtime.task_slots)
+
+    others, shares = on_database(db_url, body)
+    assert others == [] and shares == 0
 
 
 def test_a_task_stored_without_feature_kinds_retrieves_as_its_reference_has_them(created, db_url):
