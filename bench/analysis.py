@@ -155,3 +155,13 @@ def round_gaps(calls: Sequence[Call]) -> list[float]:
         sample_calls.sort(key=lambda c: c["started"])
         gaps += [b["started"] - a["ended"] for a, b in itertools.pairwise(sample_calls)]
     return gaps
+
+
+def median_run(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The run whose `key` is the median (of an odd number of runs)."""
+    return sorted(runs, key=lambda r: r[key])[len(runs) // 2]
+
+
+def without_series(run: dict[str, Any]) -> dict[str, Any]:
+    """A makespan run without its long per-call lists (for a result's details)."""
+    return {k: v for k, v in run.items() if k not in ("series", "latencies")}

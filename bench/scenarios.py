@@ -136,7 +136,7 @@ class Bench:
         }
         judged = {"20@20": "ratio_to_chain"}  # occupancy for the others
         runs = {
-            name: _median_run(tries, judged.get(name, "occupancy"))
+            name: analysis.median_run(tries, judged.get(name, "occupancy"))
             for name, tries in all_runs.items()
         }
         self.series["scheduling"] = runs
@@ -158,7 +158,10 @@ class Bench:
                         f"round barrier would be {barrier_ratio:.2f} × "
                         f"({run['barrier_makespan_s']:.2f} s)",
                         "passed": run["ratio_to_chain"] <= 1.10,
-                        "details": {**_strip(run), "runs": [_strip(t) for t in tries]},
+                        "details": {
+                            **analysis.without_series(run),
+                            "runs": [analysis.without_series(t) for t in tries],
+                        },
                     }
                 )
             else:
@@ -179,7 +182,10 @@ class Bench:
                         f"{run['barrier_makespan_s']:.2f} s "
                         f"({run['barrier_makespan_s'] / run['lower_bound_s']:.2f} × bound)",
                         "passed": run["occupancy"] >= 0.95,
-                        "details": {**_strip(run), "runs": [_strip(t) for t in tries]},
+                        "details": {
+                            **analysis.without_series(run),
+                            "runs": [analysis.without_series(t) for t in tries],
+                        },
                     }
                 )
         with_stop, without = runs["32@20"], runs["32@20 no early stop"]
@@ -542,15 +548,6 @@ def _plain_loop(stack: Stack, samples: int, rounds: int, slots: int) -> dict[str
         "wall_ms_per_call": result["wall_s"] / calls * 1000,
         "cpu_ms_per_call": result["cpu_s"] / calls * 1000,
     }
-
-
-def _median_run(runs: list[Result], key: str) -> Result:
-    """The run whose `key` is the median (of an odd number of runs)."""
-    return sorted(runs, key=lambda r: r[key])[len(runs) // 2]
-
-
-def _strip(run: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in run.items() if k not in ("series", "latencies")}
 
 
 def _pg_cpu(stack: Stack) -> float:

@@ -97,17 +97,25 @@ def throughput(bench: "Bench") -> list[Result]:
 
 def shared_makespan(bench: "Bench") -> list[Result]:
     bench.stack.use_workers(2, TASK_BATCH_SIZE="10")
-    run = bench.makespan(20, 20, seed=1)
+    # Fresh worker processes: their first calls set litellm up. One untimed run first, then
+    # three, the median judged (as the scheduling bars are).
+    bench.makespan(20, 20, seed=1, repeat=-1)
+    tries = [bench.makespan(20, 20, seed=1, repeat=k) for k in range(3)]
+    run = analysis.median_run(tries, "ratio_to_chain")
+    ratios = [t["ratio_to_chain"] for t in tries]
     return [
         {
             "key": "workers_makespan_20@20",
             "what": "makespan, 20 samples in 2 batches on 2 workers, max_workers 20, "
-            "lognormal σ=0.6",
-            "bar": "≤ 1.10 × longest per-sample chain",
-            "figure": f"{run['ratio_to_chain']:.3f} × chain ({run['makespan_s']:.2f} s vs "
-            f"{run['longest_chain_s']:.2f} s)",
+            "lognormal σ=0.6, 3 runs after a warm-up run",
+            "bar": "≤ 1.10 × longest per-sample chain (median run)",
+            "figure": f"{run['ratio_to_chain']:.3f} × chain (min {min(ratios):.3f}, max "
+            f"{max(ratios):.3f}; {run['makespan_s']:.2f} s vs {run['longest_chain_s']:.2f} s)",
             "passed": run["ratio_to_chain"] <= 1.10,
-            "details": {k: v for k, v in run.items() if k not in ("series", "latencies")},
+            "details": {
+                **analysis.without_series(run),
+                "runs": [analysis.without_series(t) for t in tries],
+            },
         }
     ]
 
