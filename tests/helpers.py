@@ -5,15 +5,18 @@ import asyncio
 import csv
 import io
 import itertools
+import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import pandas as pd
 import psycopg
 
+from backend.core import task_dump
 from backend.core.config import Settings
 from backend.db.models import Task
 from backend.db.session import (
@@ -210,6 +213,33 @@ def fake_llm_predictor(
         threshold=0.01,
         **kw,
     )
+
+
+class Logged(Protocol):
+    """An API or worker process of devstack."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def log(self) -> str: ...
+
+
+def asyncio_tasks(*processes: Logged) -> str:
+    """Where each process's asyncio tasks wait (SIGUSR2, backend/core/task_dump.py): for the
+    message of a test that timed out on something stuck."""
+    marker = '"message": "asyncio tasks"'
+    found = []
+    for process in processes:
+        seen = process.log().count(marker)
+        os.kill(process.pid, task_dump.SIGNAL)
+        try:
+            wait_until(lambda p=process, n=seen: p.log().count(marker) > n, timeout=10)
+        except TimeoutError:
+            found.append(f"process {process.pid}: no answer to SIGUSR2")
+            continue
+        line = [line for line in process.log().splitlines() if marker in line][-1]
+        found.append(f"process {process.pid}:\n{json.loads(line)['stacks']}")
+    return "\n".join(found)
 
 
 def query(env: dict[str, str], sql: str, *params: object) -> list[tuple[Any, ...]]:

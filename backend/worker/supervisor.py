@@ -15,6 +15,7 @@ import socket
 
 from procrastinate.worker import Worker
 
+from backend.core import task_dump
 from backend.core.config import Settings
 from backend.db.session import read_pool
 from backend.services.queue import BATCH_JOB, QUEUE
@@ -66,6 +67,7 @@ class QueueWorker:
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        task_dump.install()
         mark_alive()
         self._supervisor = asyncio.create_task(self._supervise(), name="queue-worker")
         self._sweeper = asyncio.create_task(self._sweep(), name="stalled-jobs")

@@ -13,6 +13,7 @@ from tests.helpers import (
     ApiClient,
     LiveServer,
     api_env,
+    asyncio_tasks,
     fresh_database,
     overlapping_asks,
     query,
@@ -92,7 +93,11 @@ def test_a_database_restart_never_has_two_workers_ask_for_one_round(fake_llm, tm
                     done = response.status_code == 200 and response.json()["status"] in TERMINAL
                     return response.json() if done else None
 
-                task = wait_until(finished, timeout=120)
+                try:
+                    task = wait_until(finished, timeout=120)
+                except TimeoutError:
+                    stuck = asyncio_tasks(server, worker)
+                    raise AssertionError(f"not done 120 s after the restart:\n{stuck}") from None
                 history = api.history(task_id)
         finally:
             worker.stop()

@@ -14,6 +14,7 @@ from tests.helpers import (
     ApiClient,
     LiveServer,
     api_env,
+    asyncio_tasks,
     fresh_database,
     overlapping_asks,
     query,
@@ -146,3 +147,16 @@ def test_cancel_reaches_running_batches_at_once(stack, fake_llm, tmp_path):
         worker.stop()
     assert asked == 3  # the calls in flight at the cancel, none after
     assert aborted_after < 5
+
+
+def test_sigusr2_logs_where_a_workers_asyncio_tasks_wait(stack, tmp_path):
+    """For a worker that looks stuck without an error: `kill -USR2` logs every asyncio task's
+    stack (and the worker goes on)."""
+    _, env = stack
+    worker = WorkerProcess(env, tmp_path).start()
+    try:
+        stacks = asyncio_tasks(worker)
+        assert "in _supervise" in stacks and "in _sweep" in stacks, stacks
+        assert worker.process is not None and worker.process.poll() is None
+    finally:
+        assert worker.stop() == 0
