@@ -231,9 +231,13 @@ def asyncio_tasks(*processes: Logged) -> str:
     found = []
     for process in processes:
         seen = process.log().count(marker)
+
+        def answered(process: Logged = process, seen: int = seen) -> bool:
+            return process.log().count(marker) > seen
+
         os.kill(process.pid, task_dump.SIGNAL)
         try:
-            wait_until(lambda p=process, n=seen: p.log().count(marker) > n, timeout=10)
+            wait_until(answered, timeout=10)
         except TimeoutError:
             found.append(f"process {process.pid}: no answer to SIGUSR2")
             continue
