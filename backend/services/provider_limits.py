@@ -141,8 +141,11 @@ class _PerLoop:
 
 
 async def _wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
+    # asyncio.timeout, not wait_for: in Python 3.11 wait_for could swallow a cancel that came
+    # as it timed out, and a cancelled holder went on polling for a slot.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 class _Db:

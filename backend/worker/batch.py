@@ -350,6 +350,7 @@ class BatchRun:
                 loops = min(len(loaded.points), LOOPS_PER_SLOT * task.max_workers)
                 await _all_or_none([loop_worker() for _ in range(loops)])
         finally:
+            self.lease.done()
             await _stopped([keeper, lost])
         error = None
         if auth_errors:

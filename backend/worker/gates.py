@@ -39,17 +39,25 @@ class JobLease:
         # batch asks the database whether its job is still its own.
         self.interrupted = asyncio.Event()
         self._confirmed = time.monotonic()
+        self._done = False
 
     async def keep(self) -> None:
-        """Re-confirm ownership every `renew_every` seconds (run as a background task)."""
-        while not self.lost.is_set():
+        """Re-confirm ownership every `renew_every` seconds (run as a background task, until
+        `done()`). Its owner awaits it after cancelling it: `done()` ends it even if the cancel
+        is lost (Python 3.11's asyncio.wait_for could swallow one that came as it timed out,
+        and the batch then waited for this loop for good)."""
+        while not self.lost.is_set() and not self._done:
             await asyncio.sleep(self.renew_every)
             try:
-                owned = await asyncio.wait_for(self._owned(), self.renew_every)
+                async with asyncio.timeout(self.renew_every):
+                    owned = await self._owned()
             except Exception as exc:  # the database is away: the lease just ages
                 logger.debug("job lease not confirmed", extra={"error": repr(exc)})
                 continue
             self._record(owned)
+
+    def done(self) -> None:
+        self._done = True
 
     def _record(self, owned: bool) -> None:
         if owned:

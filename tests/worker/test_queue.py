@@ -190,6 +190,33 @@ def test_a_lease_not_confirmed_for_half_the_stall_time_holds_calls(db_url):
     assert on_database(db_url, body) is True
 
 
+def test_a_lease_keeper_ends_when_its_batch_is_done_even_if_a_cancel_is_lost(db_url):
+    """The batch cancels its keeper and awaits it. A cancel that never arrives (swallowed, as
+    Python 3.11's wait_for could when it came as the confirmation timed out) must not keep the
+    batch waiting: done() ends the keeper at its next turn. Found by the database-restart test:
+    a batch waited ~2 min on its keeper, until its worker was stopped."""
+
+    async def body() -> bool:
+        lease = JobLease(job_id=1, worker_id=1, stalled_seconds=3)
+        asked = asyncio.Event()
+
+        async def owned_but_deaf_to_cancel() -> bool:
+            asked.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.2)
+            return True
+
+        lease._owned = owned_but_deaf_to_cancel  # type: ignore[method-assign]
+        keeper = asyncio.create_task(lease.keep())
+        await asyncio.wait_for(asked.wait(), 5)
+        lease.done()
+        keeper.cancel()  # swallowed by the confirmation in flight
+        await asyncio.wait_for(asyncio.gather(keeper, return_exceptions=True), 5)
+        return keeper.done()
+
+    assert on_database(db_url, body) is True
+
+
 def test_the_health_check_is_light_and_says_whether_a_worker_reached_the_database(tmp_path):
     """The container's health check imports neither litellm nor the worker (its timeout)."""
     import os
