@@ -165,3 +165,8 @@ def median_run(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
 def without_series(run: dict[str, Any]) -> dict[str, Any]:
     """A makespan run without its long per-call lists (for a result's details)."""
     return {k: v for k, v in run.items() if k not in ("series", "latencies")}
+
+
+def repeated_details(judged: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A repeated makespan's details: the judged run, and every run."""
+    return {**without_series(judged), "runs": [without_series(r) for r in runs]}

@@ -158,10 +158,7 @@ class Bench:
                         f"round barrier would be {barrier_ratio:.2f} × "
                         f"({run['barrier_makespan_s']:.2f} s)",
                         "passed": run["ratio_to_chain"] <= 1.10,
-                        "details": {
-                            **analysis.without_series(run),
-                            "runs": [analysis.without_series(t) for t in tries],
-                        },
+                        "details": analysis.repeated_details(run, tries),
                     }
                 )
             else:
@@ -182,10 +179,7 @@ class Bench:
                         f"{run['barrier_makespan_s']:.2f} s "
                         f"({run['barrier_makespan_s'] / run['lower_bound_s']:.2f} × bound)",
                         "passed": run["occupancy"] >= 0.95,
-                        "details": {
-                            **analysis.without_series(run),
-                            "runs": [analysis.without_series(t) for t in tries],
-                        },
+                        "details": analysis.repeated_details(run, tries),
                     }
                 )
         with_stop, without = runs["32@20"], runs["32@20 no early stop"]

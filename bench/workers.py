@@ -112,10 +112,7 @@ def shared_makespan(bench: "Bench") -> list[Result]:
             "figure": f"{run['ratio_to_chain']:.3f} × chain (min {min(ratios):.3f}, max "
             f"{max(ratios):.3f}; {run['makespan_s']:.2f} s vs {run['longest_chain_s']:.2f} s)",
             "passed": run["ratio_to_chain"] <= 1.10,
-            "details": {
-                **analysis.without_series(run),
-                "runs": [analysis.without_series(t) for t in tries],
-            },
+            "details": analysis.repeated_details(run, tries),
         }
     ]
 
