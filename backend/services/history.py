@@ -101,16 +101,17 @@ def _sample_status(sample: Any) -> str:
     return ConvergenceStatus.NOT_CONVERGED
 
 
-def _sample_document(task: Task, sample: Any) -> dict[str, Any]:
-    threshold = task.convergence_threshold
+def _sample_document(
+    sample: Any, targets: list[str], threshold: float, calibration: dict | None
+) -> dict[str, Any]:
     converged_at = sample.converged_at_iteration
     rounds: list[dict[str, float]] = sample.rounds
-    targets = {}
-    for target in task.target_properties:
+    documents = {}
+    for target in targets:
         values = [r[target] for r in rounds]
         changes = relative_changes(values)
         latest_converged = is_converged(changes[-1], threshold) if changes else False
-        targets[target] = {
+        documents[target] = {
             "iterations": values,
             "relative_changes": changes,
             "convergence_status": (
@@ -124,9 +125,9 @@ def _sample_document(task: Task, sample: Any) -> dict[str, Any]:
         "composition": sample.composition,
         "convergence_status": _sample_status(sample),
         "converged_at_iteration": converged_at,
-        "targets": targets,
+        "targets": documents,
         "final_predictions": dict(rounds[-1]) if rounds else {},
-        "intervals": intervals_for(task.calibration, rounds[-1] if rounds else {}),
+        "intervals": intervals_for(calibration, rounds[-1] if rounds else {}),
         "failed_iterations": sorted({e["iteration"] for e in sample.errors}),
         "errors": sample.errors,
     }
@@ -195,9 +196,18 @@ def iteration_history(
     if not counts.has_results:
         raise HistoryNotFound(f"task {task.id} has no prediction yet")
     only = "AND sample_index = %(one)s" if one is not None else ""
+    # Read once, not once per sample (ORM attribute access adds up over thousands of samples).
+    targets, threshold, calibration = (
+        task.target_properties,
+        task.convergence_threshold,
+        task.calibration,
+    )
     document: dict[str, Any] = {
         "global_info": _global_info(task, counts),
-        "samples": {f"sample_{s.sample_index}": _sample_document(task, s) for s in samples},
+        "samples": {
+            f"sample_{s.sample_index}": _sample_document(s, targets, threshold, calibration)
+            for s in samples
+        },
         "iteration_summaries": _summaries(cursor, task, params, only),
         "cursor": counts.now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
     }

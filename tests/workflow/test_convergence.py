@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import pytest
 
 from backend.workflow.convergence import (
@@ -40,6 +42,12 @@ def test_first_round_has_no_change():
         pytest.approx(2 / 855),
     ]
     assert not is_converged(None, 0.01)
+
+
+@pytest.mark.parametrize("values", [[850, 855, 857], [0.0, 0.05, -0.2, 3.0], [-0.1, 0.1, -5, 5]])
+def test_relative_changes_are_relative_change_round_by_round(values):
+    # relative_changes inlines relative_change (for speed); they must not drift apart.
+    assert relative_changes(values)[1:] == [relative_change(a, b) for a, b in pairwise(values)]
 
 
 def test_a_sample_converges_when_all_targets_do_at_once():
