@@ -129,7 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, log_requests=settings.DEBUG)
     app.add_middleware(metrics.MetricsMiddleware)
-    for module in (health, accounts, datasets, tasks, iterative, results, compare):
+    # The status poll (`GET /api/tasks/{id}`), the most frequent request, is matched first: a
+    # request is matched against every route of the routers before its own.
+    for module in (tasks, iterative, results, health, accounts, datasets, compare):
         app.include_router(module.router)
 
     # For a Prometheus server inside the deployment: not proxied by nginx (compose), so it
