@@ -22,7 +22,7 @@ from backend.api.request_guard import RequestGuardMiddleware
 from backend.core import metrics
 from backend.core.config import Settings, get_settings
 from backend.core.errors import install_error_handlers
-from backend.core.heap import freeze_startup_objects
+from backend.core.heap import tune_garbage_collector
 from backend.core.logging import configure_logging
 from backend.core.request_context import RequestContextMiddleware
 from backend.core.security_headers import SecurityHeadersMiddleware
@@ -50,7 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     upgrade_to_head(engine.url.render_as_string(hide_password=False))
     _check_access(settings)
     await open_read_pool()
-    freeze_startup_objects()  # before any job: their objects must stay collectable
+    tune_garbage_collector()  # before any job: their objects must stay collectable
     worker = QueueWorker(settings) if settings.EMBEDDED_WORKER else None
     if worker is not None:
         await worker.start()

@@ -1,16 +1,22 @@
 """The iteration-history document of API.md, assembled on read from prediction rows.
 
-PostgreSQL does the gathering: one row per sample with its rounds and errors already aggregated
-as JSON arrays (parsed by orjson), and the per-round summaries as aggregates, so a page of
-samples costs one pass in Python (the convergence rule lives in Python, in one place).
+Two reads make the samples: one row per sample (its composition and errors arrive as JSON text
+and are passed through to the answer unparsed, as `orjson.Fragment`s), and every stored round of
+those samples in order. The rounds are parsed in one piece and their relative changes and
+convergence computed for all samples and targets at once with numpy (the same arithmetic as
+`backend/workflow/convergence.py`, which a test holds it to); Python only slices the results into
+each sample's lists. Per-round summaries come as aggregates.
 
 Pages (`limit`/`offset` over samples, in sample order) keep large tasks cheap; the live view
 asks only for what changed with `since`, the `cursor` of its previous answer."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
+import orjson
 from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import Session
 
@@ -19,30 +25,42 @@ from backend.core.vocabulary import ConvergenceStatus, EarlyStopReason, SampleSt
 from backend.db.models import Task
 from backend.schemas import MAX_ID
 from backend.services.intervals import intervals_for
-from backend.workflow.convergence import is_converged, relative_changes, target_converged_at
+from backend.workflow.convergence import DENOMINATOR_FLOOR
 
 # A round is stored in a short transaction that may commit a moment after a reader's snapshot:
 # `since` looks back this far before the cursor, so such a row is sent (again) rather than missed.
 SINCE_OVERLAP = timedelta(seconds=10)
 
 _SAMPLES = """
-SELECT s.sample_index, s.sample_id, s.composition, s.status, s.converged_at_iteration,
-       coalesce(p.rounds, '[]') AS rounds, coalesce(f.errors, '[]') AS errors
+SELECT s.sample_index, s.sample_id, s.composition::text AS composition, s.status,
+       s.converged_at_iteration, coalesce(f.errors::text, '[]') AS errors,
+       coalesce(f.iterations::text, '[]') AS failed_iterations
 FROM samples s
-LEFT JOIN LATERAL (
-    SELECT json_agg(p."values" ORDER BY p.iteration) AS rounds
-    FROM predictions p WHERE p.task_id = s.task_id AND p.sample_index = s.sample_index
-) p ON TRUE
 LEFT JOIN LATERAL (
     SELECT json_agg(json_build_object('iteration', f.iteration, 'error_type', f.error_type,
                                       'message', f.message, 'attempts', f.attempts)
-                    ORDER BY f.id) AS errors
+                    ORDER BY f.id) AS errors,
+           json_agg(DISTINCT f.iteration ORDER BY f.iteration) AS iterations
     FROM failures f WHERE f.task_id = s.task_id AND f.sample_index = s.sample_index
 ) f ON TRUE
 WHERE s.task_id = %(task)s AND NOT s.calibration {where}
 ORDER BY s.sample_index
 {page}
 """
+# The rounds of the chosen samples, in sample then iteration order, as one row: their sample
+# indices and their values as one JSON array (parsed in one call).
+_VALUES = """
+SELECT coalesce(array_agg(sample_index), '{{}}'), coalesce('[' || string_agg(v, ',') || ']', '[]')
+FROM (
+    SELECT p.sample_index, p."values"::text AS v FROM predictions p
+    WHERE p.task_id = %(task)s AND p.sample_index {chosen}
+    ORDER BY p.sample_index, p.iteration
+) r
+"""
+# A page, one sample or all of them: a run of consecutive samples (calibration samples follow the
+# test samples). The changed ones: any set.
+_RUN = "BETWEEN %(first)s AND %(last)s {tests}"
+_SET = "IN (SELECT unnest(%(chosen)s::int[]))"
 # Samples with a round or a failure stored at or after %(since)s.
 _CHANGED = """
 AND s.sample_index IN (
@@ -101,35 +119,94 @@ def _sample_status(sample: Any) -> str:
     return ConvergenceStatus.NOT_CONVERGED
 
 
+class _Rounds:
+    """Every stored round of the chosen samples, with each target's relative changes and
+    convergence computed for all samples at once."""
+
+    def __init__(self, indices: list[int], values: str, targets: list[str], threshold: float):
+        n = len(indices)
+        self.values: list[dict[str, float]] = orjson.loads(values)
+        # Per target, its value in every round, as stored.
+        iterations = [list(map(itemgetter(t), self.values)) for t in targets]
+        x = np.array(iterations, dtype=float).reshape(len(targets), n)
+        index = np.array(indices, dtype=np.int64)
+        first = np.ones(n, dtype=bool)  # a sample's first round: no change
+        first[1:] = index[1:] != index[:-1]
+        starts = np.flatnonzero(first)
+        ends = np.append(starts[1:], n) if n else starts
+        # relative_change(): |current − previous| / max(|previous|, floor), IEEE for IEEE.
+        previous = np.roll(x, 1, axis=1)
+        change = np.abs(x - previous) / np.maximum(np.abs(previous), DENOMINATOR_FLOOR)
+        change[:, first] = np.nan
+        # A target has converged since the round after its last open one (no change, or one
+        # not below the threshold: is_converged()), if that is not past its latest round.
+        position = np.arange(1, n + 1) - np.repeat(starts, ends - starts)
+        open_ = ~(change < threshold)
+        last_open = (
+            np.maximum.reduceat(np.where(open_, position, 0), starts, axis=1)
+            if n
+            else np.empty((len(targets), 0), dtype=np.int64)
+        )
+        changes: list[list[float | None]] = change.tolist()
+        starts_list = starts.tolist()
+        for column in changes:
+            for start in starts_list:
+                column[start] = None
+        # Per target: its name, its value and its relative change in every round.
+        self.columns = list(zip(targets, iterations, changes, strict=True))
+        self.spans: dict[int, tuple[int, int, list[int]]] = {
+            sample: (start, end, opened)
+            for sample, start, end, opened in zip(
+                index[starts].tolist(),
+                starts_list,
+                ends.tolist(),
+                last_open.T.tolist(),
+                strict=True,
+            )
+        }
+
+
+def _rounds_of(raw: Any, task: Task, samples: list[Any], changed: bool) -> tuple[list[int], str]:
+    chosen = [s.sample_index for s in samples]
+    params: dict[str, Any] = {"task": task.id, "tests": task.total_samples, "chosen": chosen}
+    if changed:
+        where = _SET
+    else:
+        where = _RUN.format(tests=_tests_only(task))
+        params |= {"first": chosen[0] if chosen else 0, "last": chosen[-1] if chosen else -1}
+    indices, values = raw.execute(_VALUES.format(chosen=where), params).fetchone()
+    return indices, values
+
+
+_CONVERGED_TARGET, _OPEN_TARGET = ConvergenceStatus.CONVERGED, ConvergenceStatus.NOT_CONVERGED
+
+
 def _sample_document(
-    sample: Any, targets: list[str], threshold: float, calibration: dict | None
+    sample: Any, rounds: _Rounds, targets: list[str], calibration: dict | None
 ) -> dict[str, Any]:
     converged_at = sample.converged_at_iteration
-    rounds: list[dict[str, float]] = sample.rounds
-    documents = {}
-    for target in targets:
-        values = [r[target] for r in rounds]
-        changes = relative_changes(values)
-        latest_converged = is_converged(changes[-1], threshold) if changes else False
-        documents[target] = {
-            "iterations": values,
-            "relative_changes": changes,
-            "convergence_status": (
-                ConvergenceStatus.CONVERGED if latest_converged else ConvergenceStatus.NOT_CONVERGED
-            ),
-            "converged_at_iteration": converged_at or target_converged_at(changes, threshold),
-        }
+    start, end, last_open = rounds.spans.get(sample.sample_index) or (0, 0, [0] * len(targets))
+    count = end - start
+    final = rounds.values[end - 1] if count else {}
     return {
         "sample_index": sample.sample_index,
         "sample_id": sample.sample_id,
-        "composition": sample.composition,
+        "composition": orjson.Fragment(sample.composition),
         "convergence_status": _sample_status(sample),
         "converged_at_iteration": converged_at,
-        "targets": documents,
-        "final_predictions": dict(rounds[-1]) if rounds else {},
-        "intervals": intervals_for(calibration, rounds[-1] if rounds else {}),
-        "failed_iterations": sorted({e["iteration"] for e in sample.errors}),
-        "errors": sample.errors,
+        "targets": {
+            target: {
+                "iterations": values[start:end],
+                "relative_changes": changes[start:end],
+                "convergence_status": _CONVERGED_TARGET if opened < count else _OPEN_TARGET,
+                "converged_at_iteration": converged_at or (opened + 1 if opened < count else None),
+            }
+            for (target, values, changes), opened in zip(rounds.columns, last_open, strict=True)
+        },
+        "final_predictions": final,
+        "intervals": intervals_for(calibration, final),
+        "failed_iterations": orjson.Fragment(sample.failed_iterations),
+        "errors": orjson.Fragment(sample.errors),
     }
 
 
@@ -165,7 +242,8 @@ def iteration_history(
     session: Session, task: Task, selection: Selection, max_unpaged: int
 ) -> dict[str, Any]:
     """The document for `selection`; with a page it carries `page`, always a `cursor` (pass it
-    back as `since` to get only the samples that changed after this answer)."""
+    back as `since` to get only the samples that changed after this answer). Parts of it are
+    JSON text already (`orjson.Fragment`): write it with `task_views.to_json`."""
     one = selection.sample_index
     # (A retried task keeps the original indices, so only the database's range is checked here.)
     if one is not None and not 0 <= one <= MAX_ID:
@@ -196,16 +274,17 @@ def iteration_history(
     if not counts.has_results:
         raise HistoryNotFound(f"task {task.id} has no prediction yet")
     only = "AND sample_index = %(one)s" if one is not None else ""
-    # Read once, not once per sample (ORM attribute access adds up over thousands of samples).
-    targets, threshold, calibration = (
-        task.target_properties,
+    targets = task.target_properties
+    rounds = _Rounds(
+        *_rounds_of(raw, task, samples, changed=selection.since is not None),
+        targets,
         task.convergence_threshold,
-        task.calibration,
     )
+    calibration = task.calibration
     document: dict[str, Any] = {
         "global_info": _global_info(task, counts),
         "samples": {
-            f"sample_{s.sample_index}": _sample_document(s, targets, threshold, calibration)
+            f"sample_{s.sample_index}": _sample_document(s, rounds, targets, calibration)
             for s in samples
         },
         "iteration_summaries": _summaries(cursor, task, params, only),

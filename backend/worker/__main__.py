@@ -21,7 +21,7 @@ async def serve() -> None:
     # Imported here: `--check` (the health check) must not pay for them.
     from prometheus_client import start_http_server
 
-    from backend.core.heap import freeze_startup_objects
+    from backend.core.heap import tune_garbage_collector
     from backend.core.logging import configure_logging
     from backend.db.migrate import upgrade_to_head
     from backend.db.session import close_read_pool, dispose_engine, init_engine, open_read_pool
@@ -40,7 +40,7 @@ async def serve() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    freeze_startup_objects()  # before any job: their objects must stay collectable
+    tune_garbage_collector()  # before any job: their objects must stay collectable
     await worker.start()
     logger.info("worker ready", extra={"worker": worker.name})
     try:
