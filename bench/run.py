@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": _load(),
         "quick": args.quick,
         "errors": {},
+        "settled": {},  # per scenario: jobs still queued or running when it was due to start
     }
     results: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in [c for c in chosen if c != "soak"]:
             t0 = time.monotonic()
             print(f"-- {name}", flush=True)
+            meta["settled"][name] = settled = bench.settle()
+            if settled["active_jobs"]:
+                print(f"   (waited {settled['waited_s']} s for {settled['active_jobs']} jobs)")
             try:
                 produced = getattr(bench, name)()
             except Exception as exc:  # one broken scenario must not hide the others

@@ -3,6 +3,7 @@
 Each returns a dict: `key`, `what`, `bar`, `figure` (text for the table), `passed`
 (True/False, or None where the bar is "reported"), and `details` (raw numbers for the JSON)."""
 
+import contextlib
 import json
 import os
 import statistics
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import psycopg
 from sqlalchemy import insert
 
 from bench import analysis
@@ -59,6 +61,30 @@ class Bench:
         if task["status"] != "completed":
             raise RuntimeError(f"task {task_id} ended {task['status']}: {task['error']}")
         return task, self.stack.calls()
+
+    def settle(self, timeout: float = 120.0) -> dict[str, Any]:
+        """Wait until no job is queued or running (a cancelled task's batch that a stopped worker
+        process left behind is picked up again by the next worker): a scenario that starts with
+        a task still running in the API process measures that task's CPU, not its own."""
+        started = time.monotonic()
+        url = self.stack.db_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url, autocommit=True) as connection:
+
+            def active() -> int:
+                row = connection.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN "
+                    "('todo', 'doing', 'aborting')"
+                ).fetchone()
+                return int(row[0]) if row else 0
+
+            found = active()
+            with contextlib.suppress(TimeoutError):  # measured anyway; `still_active` says so
+                wait_until(lambda: active() == 0, timeout, 0.2)
+            return {
+                "active_jobs": found,
+                "waited_s": round(time.monotonic() - started, 1),
+                "still_active": active(),
+            }
 
     def warm_up(self) -> None:
         """Small tasks so each gunicorn worker has made its first litellm call (imports, client
@@ -396,13 +422,16 @@ class Bench:
                 "key": "history_latency",
                 "what": "GET /api/results/{id}/iterations, 2 000 samples × 10 rounds, 3 targets "
                 f"({repeats} runs)",
-                "bar": "≤ 150 ms (median), and ≤ 3 × reading and serialising the same rows "
-                "directly (psycopg + orjson) in the same run",
+                # Judged on the ratio (issue 14): the reference takes 60–135 ms on this machine
+                # depending on the hour, and an absolute bar flips with it. 1.5 × is stricter
+                # than the 150 ms target wherever the reference takes ≤ 100 ms.
+                "bar": "≤ 1.5 × reading and serialising the same rows directly (psycopg + "
+                "orjson) in the same run (median of the pairs); the target: ≤ 150 ms",
                 "figure": f"median {median:.0f} ms (min {min(timings):.0f}, max "
                 f"{max(timings):.0f}; {size / 1e6:.1f} MB) = {ratio:.2f} × the direct reference "
                 f"({statistics.median(reference):.0f} ms); a page of 100 samples: "
                 f"{statistics.median(page):.0f} ms",
-                "passed": median <= 150.0 and ratio <= 3.0,
+                "passed": ratio <= 1.5,
                 "details": {
                     "task_id": task_id,
                     "timings_ms": timings,
