@@ -63,9 +63,9 @@ class Bench:
         return task, self.stack.calls()
 
     def settle(self, timeout: float = 120.0) -> dict[str, Any]:
-        """Wait until no job is queued or running (a cancelled task's batch that a stopped worker
-        process left behind is picked up again by the next worker): a scenario that starts with
-        a task still running in the API process measures that task's CPU, not its own."""
+        """Wait until no job is queued or running: a scenario that starts while jobs run in the API
+        process measures their CPU too. (After the status scenario cancels its task and stops
+        the worker process, that task's 10 batches stay queued or running for ~85 s.)"""
         started = time.monotonic()
         url = self.stack.db_url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url, autocommit=True) as connection:
