@@ -13,14 +13,8 @@ def relative_change(previous: float, current: float) -> float:
 
 
 def relative_changes(values: Sequence[float]) -> list[float | None]:
-    """Aligned with `values`: the first round has no change (None). `relative_change`, inlined:
-    a history document computes tens of thousands of these per request (2.4× faster)."""
-    floor = DENOMINATOR_FLOOR
-    changes: list[float | None] = [None]
-    for previous, current in pairwise(values):
-        scale = abs(previous)
-        changes.append(abs(current - previous) / (scale if scale > floor else floor))
-    return changes
+    """Aligned with `values`: the first round has no change (None)."""
+    return [None, *(relative_change(a, b) for a, b in pairwise(values))]
 
 
 def is_converged(change: float | None, threshold: float) -> bool:

@@ -46,7 +46,6 @@ def test_first_round_has_no_change():
 
 @pytest.mark.parametrize("values", [[850, 855, 857], [0.0, 0.05, -0.2, 3.0], [-0.1, 0.1, -5, 5]])
 def test_relative_changes_are_relative_change_round_by_round(values):
-    # relative_changes inlines relative_change (for speed); they must not drift apart.
     assert relative_changes(values)[1:] == [relative_change(a, b) for a, b in pairwise(values)]
 
 
